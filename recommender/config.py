@@ -1,0 +1,25 @@
+"""Filesystem locations, each overridable by an environment variable.
+
+``RECOMMENDER_DATA_DIR``   derived tables (committed), default ``<root>/data``
+``RECOMMENDER_RAW_DIR``    raw public data, default ``<root>/../shared/data``
+``RECOMMENDER_MODELS_DIR`` trained artifacts, default ``<root>/models``
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("RECOMMENDER_DATA_DIR", PROJECT_ROOT / "data"))
+
+
+def raw_dir() -> Path:
+    return Path(os.environ.get("RECOMMENDER_RAW_DIR", PROJECT_ROOT.parent / "shared" / "data"))
+
+
+def models_dir() -> Path:
+    return Path(os.environ.get("RECOMMENDER_MODELS_DIR", PROJECT_ROOT / "models"))
