@@ -1,0 +1,1 @@
+"""The market-potential model: metrics, baselines, the ranker and its artifact."""

@@ -1,0 +1,1 @@
+"""Training and evaluation of the market-potential model (not used by serving)."""
