@@ -55,6 +55,18 @@ def serving_rows(tables: Tables, exporter: str = "ITA") -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).sort_values(ID_COLUMNS).reset_index(drop=True)
 
 
+def demand_mix(tables: Tables, exporter: str = "ITA", source: str = C.WIOD2013, year: int = 2011) -> dict:
+    """Share of each demand type in the exporter's foreign sales, per sector
+    (WIOD: the only source with all three). The recommender uses it to weight
+    demand types for B2B / B2C / both firms and to pick a default customer type."""
+    f = tables.flows
+    f = f[(f[C.SOURCE] == source) & (f[C.YEAR] == year) & (f[C.EXPORTER] == exporter) & (f[C.PARTNER] == C.FOREIGN)
+          & f[C.DEMAND].isin(list(SERVING_SLICES))]
+    by = f.groupby([C.SECTOR, C.DEMAND])[C.VALUE].sum().unstack(fill_value=0.0)
+    shares = by.div(by.sum(axis=1), axis=0).round(4)
+    return {"source": source, "year": year, "shares": {s: row.to_dict() for s, row in shares.iterrows()}}
+
+
 def _records(df: pd.DataFrame) -> list[dict]:
     return json.loads(df.round(4).to_json(orient="records"))
 
@@ -116,7 +128,8 @@ def run(data_dir: Path, models_dir: Path, seed: int, folds: int, promote: bool, 
                      "wiod_years": list(wiod_years), "icio_years": [2022],
                      "min_query_flow_musd": MIN_QUERY_FLOW_MUSD},
         "evaluation": {"folds": folds, "promotion_metric": PROMOTION_METRIC},
-        "serving": {"exporter": "ITA", "slices": {d: {"source": s, "year": y} for d, (s, y) in SERVING_SLICES.items()}},
+        "serving": {"exporter": "ITA", "slices": {d: {"source": s, "year": y} for d, (s, y) in SERVING_SLICES.items()},
+                    "demand_mix": demand_mix(tables)},
         "data_tables": {name: {"file": TABLES[name].filename, "sha256": sha256_file(table_path(name, data_dir))}
                         for name in USED_TABLES},
         "library_versions": _versions(),
