@@ -32,7 +32,7 @@ def read_raw_csv(raw_dir: Path, relative: str, schema=None, keep=None, **read_cs
     """
     path = raw_path(raw_dir, relative)
     try:
-        df = pd.read_csv(path, **read_csv_kwargs)
+        df = pd.read_csv(path, low_memory=False, **read_csv_kwargs)
     except pd.errors.ParserError as exc:
         # pandas says "Error tokenizing data. C error: Expected 4 fields in line 12, saw 5"
         raise DataError(path, f"malformed CSV: {exc}") from None

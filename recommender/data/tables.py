@@ -112,6 +112,13 @@ def validate(df: pd.DataFrame, schema_model, path: Path | str) -> pd.DataFrame:
         raise DataError(path, str(exc)) from None
 
 
+def _string_columns(table: Table) -> dict[str, str]:
+    """Columns the schema declares as strings are read as strings, so codes
+    such as ATECO "01" or ISTAT "036" keep their leading zeros."""
+    schema = table.schema_model().to_schema()
+    return {name: "str" for name, col in schema.columns.items() if str(col.dtype).startswith(("str", "object"))}
+
+
 @lru_cache(maxsize=32)
 def _load_cached(path_str: str, mtime_ns: int, name: str) -> pd.DataFrame:
     table = TABLES[name]
@@ -120,7 +127,7 @@ def _load_cached(path_str: str, mtime_ns: int, name: str) -> pd.DataFrame:
         if table.is_parquet:
             df = pd.read_parquet(path)
         else:
-            df = pd.read_csv(path, keep_default_na=False, na_values=[""])
+            df = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=_string_columns(table))
     except Exception as exc:  # parse errors carry the reason; say which file
         raise DataError(path, f"cannot be read: {exc}") from None
     return validate(df, table.schema_model(), path)

@@ -1,0 +1,70 @@
+"""Schemas of the reference tables users type into: sectors, provinces,
+districts, restricted markets."""
+
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from recommender.sectors import MODEL_SECTORS
+
+SIGLA = r"^[A-Z]{2}$"
+
+
+class SectorSchema(pa.DataFrameModel):
+    ateco_division: Series[str] = pa.Field(unique=True, str_matches=r"^\d{2}$")
+    section: Series[str] = pa.Field(str_matches=r"^[A-V]$")
+    name_it: Series[str] = pa.Field(str_length={"min_value": 3})
+    name_en: Series[str] = pa.Field(str_length={"min_value": 3})
+    icio_sectors: Series[str] = pa.Field(nullable=True)
+    model_sector: Series[str] = pa.Field(nullable=True, isin=list(MODEL_SECTORS))
+    model_sector_name_it: Series[str] = pa.Field(nullable=True)
+    model_sector_name_en: Series[str] = pa.Field(nullable=True)
+    in_2007: Series[bool]
+    in_2022: Series[bool]
+    in_2025: Series[bool]
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class ProvinceSchema(pa.DataFrameModel):
+    sigla: Series[str] = pa.Field(unique=True, str_matches=SIGLA)
+    code: Series[str] = pa.Field(unique=True, str_matches=r"^\d{3}$")
+    name: Series[str] = pa.Field(unique=True)
+    region: Series[str]
+    nuts3: Series[str] = pa.Field(str_matches=r"^IT[A-Z0-9]{3}$")
+    n_comuni: Series[int] = pa.Field(gt=0)
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class DistrictSchema(pa.DataFrameModel):
+    slug: Series[str] = pa.Field(unique=True, str_matches=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    name: Series[str] = pa.Field(unique=True)
+    provinces: Series[str] = pa.Field(str_matches=r"^[A-Z]{2}(;[A-Z]{2})*$")
+    region: Series[str]
+    specialisation_it: Series[str]
+    specialisation_en: Series[str]
+    ateco_divisions: Series[str] = pa.Field(str_matches=r"^\d{2}(;\d{2})*$")
+    origin: Series[str] = pa.Field(isin=["dsw2013", "curated"])
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class RestrictedMarketSchema(pa.DataFrameModel):
+    iso3: Series[str] = pa.Field(unique=True, str_matches=r"^[A-Z]{3}$")
+    name_en: Series[str]
+    level: Series[str] = pa.Field(isin=["embargo", "partial"])
+    measures_en: Series[str]
+    measures_it: Series[str]
+    legal_basis: Series[str]
+    as_of: Series[str] = pa.Field(str_matches=r"^\d{4}-\d{2}-\d{2}$")
+    source_note: Series[str]
+
+    class Config:
+        strict = True
+        coerce = True
