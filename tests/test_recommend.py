@@ -1,0 +1,168 @@
+"""Firm recommendations, through the public library API and the CLI."""
+
+import json
+
+import pytest
+
+from recommender.channels import channels_for_market, load_catalogue, operates_in
+from recommender.data import load_table
+from recommender.errors import InvalidInput
+from recommender.maturity import QUESTION_IDS, assess
+from recommender.model.artifact import load_current
+from recommender.recommend import FirmProfile, Recommender
+from recommender.recommend.__main__ import main as cli
+
+EMBARGOED = {"RUS", "BLR", "PRK"}
+
+
+@pytest.fixture(scope="module")
+def rec():
+    return Recommender(load_current())
+
+
+def recommend(rec, k=10, lang="it", **profile):
+    profile.setdefault("maturity_level", 2)
+    return rec.recommend(FirmProfile.from_dict(profile), k=k, lang=lang)
+
+
+def _programme_districts():
+    d = load_table("districts")
+    return d[d["origin"] == "dsw2013"].to_dict("records")
+
+
+@pytest.mark.parametrize("district", _programme_districts(), ids=lambda d: d["slug"])
+def test_every_programme_district_gets_a_sound_recommendation(rec, district):
+    ateco = district["ateco_divisions"].split(";")[0]
+    it = recommend(rec, ateco=ateco, district=district["slug"])
+    en = recommend(rec, ateco=ateco, district=district["slug"], lang="en")
+    assert len(it["markets"]) == 10
+    assert not EMBARGOED & {m["iso3"] for m in it["markets"]}
+    catalogue = {c.channel_id: c for c in load_catalogue()}
+    for m_it, m_en in zip(it["markets"], en["markets"]):
+        assert m_it["iso3"] == m_en["iso3"]
+        assert 3 <= len(m_it["reasons"]) <= 4 and len(m_en["reasons"]) == len(m_it["reasons"])
+        assert m_it["reasons"] != m_en["reasons"] and all(r.strip() for r in m_it["reasons"] + m_en["reasons"])
+        for ch in m_it["channels"]:
+            assert operates_in(catalogue[ch["channel_id"]], m_it["iso3"]), (ch["channel_id"], m_it["iso3"])
+    assert 3 <= len(it["next_steps"]) <= 5
+    assert it["model_version"] == rec.model.version and "intermediate" in it["data_vintages"]["potential"]
+    scores = [m["score"] for m in it["markets"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_score_is_the_documented_blend(rec):
+    r = recommend(rec, ateco="23.31", province="MO", customer_type="b2b")
+    for m in r["markets"]:
+        p = m["parts"]
+        expected = 100 * (0.55 * p["potential"] + 0.15 * p["opportunity"] + 0.30 * p["readiness_fit"])
+        assert m["score"] == pytest.approx(expected, abs=0.05)
+
+
+def test_tiles_b2b_real_answer_france_and_germany_on_top(rec):
+    r = recommend(rec, ateco="23.31", province="MO", customer_type="b2b")
+    top = [m["iso3"] for m in r["markets"][:5]]
+    assert "FRA" in top and "DEU" in top
+    fra = next(m for m in r["markets"] if m["iso3"] == "FRA")
+    part = fra["parts"]["by_demand_type"]["intermediate"]
+    assert part["vintage"] == "icio2022 2022" and part["italy_flow_musd"] > 1000  # ~1.26 bn USD in ICIO 2022
+    assert "7,3 mld USD" in fra["reasons"][0] and "OECD ICIO 2022" in fra["reasons"][0]
+
+
+def test_current_market_is_marked_expand_not_dropped(rec):
+    base = recommend(rec, ateco="23.31", province="MO")
+    first = base["markets"][0]["iso3"]
+    r = recommend(rec, ateco="23.31", province="MO", current_markets=[first])
+    m = next(m for m in r["markets"] if m["iso3"] == first)
+    assert m["status"] == "expand"
+    assert all(x["status"] == "new" for x in r["markets"] if x["iso3"] != first)
+
+
+def test_excluding_a_market_removes_it(rec):
+    base = recommend(rec, ateco="23.31", province="MO")
+    first = base["markets"][0]["iso3"]
+    r = recommend(rec, ateco="23.31", province="MO", excluded_markets=[first])
+    assert first not in {m["iso3"] for m in r["markets"]} and len(r["markets"]) == 10
+
+
+def test_embargoed_markets_are_listed_as_excluded(rec):
+    r = recommend(rec, ateco="28", province="BS", customer_type="b2b", k=30)
+    assert {"RUS", "BLR"} <= {e["iso3"] for e in r["excluded_markets"]}
+    assert not EMBARGOED & {m["iso3"] for m in r["markets"]}
+
+
+def test_partially_restricted_market_carries_a_warning(rec):
+    others = [c for c in load_table("countries")["iso3"] if c not in ("UKR", "ITA")]
+    r = recommend(rec, ateco="28", province="BS", customer_type="b2b", excluded_markets=others)
+    assert [m["iso3"] for m in r["markets"]] == ["UKR"]
+    warning = r["markets"][0]["warnings"][0]
+    assert warning["level"] == "partial" and "Crimea" in warning["text"] and warning["as_of"] == "2025-10-01"
+
+
+def test_low_maturity_is_steered_to_easier_markets(rec):
+    def mean_demandingness(level):
+        r = recommend(rec, ateco="14", province="PO", customer_type="b2c", maturity_level=level)
+        return sum(m["parts"]["demandingness"] for m in r["markets"]) / len(r["markets"])
+    assert mean_demandingness(1) < mean_demandingness(4)
+
+
+def test_raising_maturity_never_removes_a_reachable_channel():
+    for iso3 in ("DEU", "USA", "CHN", "JPN", "FRA"):
+        for sector, customer in (("C13T15", "b2c"), ("C28", "b2b"), ("C10T12", "both")):
+            before = set()
+            for level in (1, 2, 3, 4):
+                now = {c["channel_id"] for c in channels_for_market(iso3, sector, customer, assess(level=level), k=None)
+                       if c["reachable"]}
+                assert before <= now, (iso3, sector, level)
+                before = now
+    answers = {q: False for q in QUESTION_IDS}
+    before = set()
+    for q in QUESTION_IDS:  # say "yes" one question at a time
+        answers[q] = True
+        now = {c["channel_id"] for c in channels_for_market("DEU", "C13T15", "b2c", assess(answers=answers), k=None)
+               if c["reachable"]}
+        assert before <= now
+        before = now
+    assert before  # a fully mature firm reaches something
+
+
+def test_b2b_sector_gets_b2b_channels_first_and_b2c_gets_b2c_first(rec):
+    machinery = recommend(rec, ateco="28.29", province="BS", customer_type="b2b")
+    apparel = recommend(rec, ateco="14.13", province="PO", customer_type="b2c")
+    for m in machinery["markets"]:
+        assert m["channels"][0]["audience"] == "b2b"
+    for m in apparel["markets"]:
+        assert m["channels"][0]["audience"] == "b2c"
+
+
+def test_default_customer_type_comes_from_the_sector_data(rec):
+    assert recommend(rec, ateco="14", province="PO")["firm"]["customer_type"] == "b2c"   # apparel: households
+    assert recommend(rec, ateco="28", province="BS")["firm"]["customer_type"] == "b2b"   # machinery
+    w = rec.demand_weights("C28", "b2b")
+    assert set(w) == {"intermediate", "investment"} and sum(w.values()) == pytest.approx(1, abs=1e-3)
+
+
+def test_invalid_profile_lists_every_bad_field():
+    with pytest.raises(InvalidInput) as err:
+        FirmProfile.from_dict({"ateco": "99.99.9", "province": "XX", "customer_type": "b2x", "maturity_level": 9,
+                               "current_markets": ["Narnia"], "employees": -3, "colour": "red"})
+    fields = {e.field for e in err.value.errors}
+    assert fields == {"ateco", "province", "customer_type", "maturity_level", "current_markets[0]", "employees",
+                      "colour"}
+    assert all(e.reason for e in err.value.errors)
+
+
+def test_services_are_refused_with_a_reason(rec):
+    with pytest.raises(InvalidInput) as err:
+        recommend(rec, ateco="62.01", province="MI")
+    assert err.value.errors[0].field == "ateco" and "services" in err.value.errors[0].reason
+
+
+def test_cli_json_and_errors(capsys):
+    assert cli(["--ateco", "23.31", "--province", "MO", "--maturity-level", "2", "--customer", "b2b", "-k", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["markets"]) == 3 and out["firm"]["province"] == "MO"
+    assert cli(["--ateco", "23.31", "--province", "XX", "--maturity-level", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "province" in err and "Traceback" not in err
+    assert cli(["--ateco", "23.31", "--province", "MO", "--maturity-level", "2", "--lang", "en"]) == 0
+    assert "Recommended markets" in capsys.readouterr().out
