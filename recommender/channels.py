@@ -24,8 +24,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from recommender.data import load_table
+from recommender.maturity import QUESTION_IDS
 
 WEIGHTS = {"audience": 0.4, "sector": 0.2, "specificity": 0.2, "reachable": 0.2}
+
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,29 @@ def is_reachable(channel: Channel, maturity) -> bool:
     return maturity.level >= channel.min_maturity and (not answers or not missing_steps(channel, maturity))
 
 
+def _maturity_key(maturity) -> tuple[int, frozenset | None]:
+    answers = getattr(maturity, "answers", None) or {}
+    return maturity.level, (frozenset(k for k, v in answers.items() if v) if answers else None)
+
+
+class MaturityKey:
+    """The parts of a maturity channel choice depends on: the level and, when
+    the questionnaire was answered, which capabilities the firm has (hashable key)."""
+
+    def __init__(self, level: int, yes: frozenset | None):
+        self.level = level
+        self.answers = {} if yes is None else {q: (q in yes) for q in QUESTION_IDS}
+
+
 def channels_for_market(iso3: str, model_sector: str, customer_type: str, maturity, k: int | None = 3) -> list[dict]:
     """Ranked channel suggestions for one market (JSON-ready dicts), at most ``k`` (None = all eligible)."""
+    ranked = _ranked(iso3, model_sector, customer_type, *_maturity_key(maturity))
+    return list(ranked if k is None else ranked[:k])
+
+
+@lru_cache(maxsize=65536)
+def _ranked(iso3: str, model_sector: str, customer_type: str, level: int, yes: frozenset | None) -> tuple[dict, ...]:
+    maturity = MaturityKey(level, yes)
     out = []
     for c in load_catalogue():
         if not operates_in(c, iso3) or not fits_sector(c, model_sector):
@@ -115,16 +138,21 @@ def channels_for_market(iso3: str, model_sector: str, customer_type: str, maturi
                     "requirements_it": c.requirements_it, "requirements_en": c.requirements_en,
                     "as_of": c.as_of, "source_note": c.source_note})
     out.sort(key=lambda d: (-d["score"], d["channel_id"]))
-    return out if k is None else out[:k]
+    return tuple(out)
 
 
 def overall_channels(markets: list[str], model_sector: str, customer_type: str, maturity, k: int = 5) -> list[dict]:
     """Channels across the recommended markets: ranked by how many of the
     markets they serve, then by their per-market score."""
+    return list(_overall(tuple(markets), model_sector, customer_type, *_maturity_key(maturity), k))
+
+
+@lru_cache(maxsize=16384)
+def _overall(markets: tuple[str, ...], model_sector: str, customer_type: str, level: int, yes, k: int) -> tuple[dict, ...]:
     tally: dict[str, dict] = {}
     for iso3 in markets:
-        for c in channels_for_market(iso3, model_sector, customer_type, maturity, k=None):
+        for c in _ranked(iso3, model_sector, customer_type, level, yes):
             t = tally.setdefault(c["channel_id"], {**c, "markets": []})
             t["markets"].append(iso3)
     ranked = sorted(tally.values(), key=lambda d: (-len(d["markets"]) * d["score"], d["channel_id"]))
-    return ranked[:k]
+    return tuple(ranked[:k])

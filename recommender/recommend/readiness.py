@@ -87,5 +87,6 @@ def capability(maturity) -> float:
     return LEVEL_CAPABILITY[maturity.level]
 
 
-def fit(demanding: pd.Series, firm_capability: float) -> pd.Series:
-    return 1 - (demanding - firm_capability).clip(lower=0)
+def fit(demanding, firm_capability: float):
+    """1 - max(0, D - F), elementwise (numpy array or pandas Series)."""
+    return 1 - np.clip(demanding - firm_capability, 0, None)

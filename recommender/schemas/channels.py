@@ -3,12 +3,11 @@
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from recommender.maturity import QUESTION_IDS
 from recommender.sectors import MODEL_SECTORS
 
 ISO3_LIST = r"^(\*|[A-Z]{3}(;[A-Z]{3})*)$"
-CAPABILITIES = ["website", "site_foreign_language", "online_catalogue", "sells_own_site", "sells_marketplaces",
-                "social_accounts", "paid_ads", "web_analytics", "online_payments", "crm_email", "ships_abroad",
-                "foreign_language_staff"]
+CAPABILITIES = list(QUESTION_IDS)
 SECTOR_LIST = r"^(\*|(" + "|".join(MODEL_SECTORS) + r")(;(" + "|".join(MODEL_SECTORS) + r"))*)$"
 CAP_LIST = r"^((" + "|".join(CAPABILITIES) + r")(;(" + "|".join(CAPABILITIES) + r"))*)?$"
 
