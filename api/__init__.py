@@ -1,0 +1,76 @@
+"""Flask app for Chambers of Commerce: a thin layer over ``recommender``.
+
+``create_app()`` builds the app (Flask tutorial / microblog style): layered
+config, extensions set up here, one blueprint per surface, nothing done at
+import time. Run it with ``make run`` (gunicorn, see gunicorn.conf.py) or
+``flask --app api run``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, g
+from flask_limiter import Limiter
+from flask_smorest import Api
+
+from api import config as cfg
+from api.db.session import make_engine, make_session_factory
+from api.errors import register as register_errors
+from api.keys import rate_limit_key
+from api.model_holder import ModelHolder
+from api.observability import Metrics
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, static_folder="static")
+    app.config.from_object(cfg.DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(cfg.from_env())
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{os.path.join(app.instance_path, 'recommender.db')}"
+
+    # database: one engine per app, one session per request
+    engine = make_engine(app.config["DATABASE_URL"])
+    sessions = make_session_factory(engine)
+    app.extensions["db_engine"] = engine
+    app.extensions["db_sessions"] = sessions
+
+    @app.before_request
+    def _open_session():
+        g.db = sessions()
+
+    @app.teardown_request
+    def _close_session(_exc):
+        db = g.pop("db", None)
+        if db is not None:
+            db.rollback()  # anything not committed explicitly is not acknowledged
+            db.close()
+
+    app.extensions["model_holder"] = ModelHolder(app.config.get("MODELS_DIR"), app.config["MODEL_CHECK_SECONDS"])
+    metrics = Metrics()
+    metrics.init_app(app)
+    app.extensions["metrics"] = metrics
+
+    limiter = Limiter(key_func=rate_limit_key, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+                      headers_enabled=True)
+
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}}})
+    register_errors(app)  # after Api(): our problem+json handlers replace flask-smorest's
+
+    from api.blueprints import feedback, firms, ops, recommendations, reference
+
+    keyed_limit = lambda: app.config["API_RATE_LIMIT"]  # noqa: E731  (read per request: configurable)
+    for blp in (recommendations.blp, firms.blp, feedback.blp):
+        limiter.limit(keyed_limit)(blp)
+    for blp in (recommendations.blp, firms.blp, feedback.blp, reference.blp, ops.blp):
+        api.register_blueprint(blp)
+
+    from api.cli import register as register_cli
+    register_cli(app)
+    return app

@@ -1,0 +1,49 @@
+"""Reference lookups for forms and integrators (no key needed), with ``q=`` search."""
+
+from __future__ import annotations
+
+import math
+
+from flask_smorest import Blueprint
+
+from api.schemas import ItemList, SearchQuery
+from recommender.data import load_table
+from recommender.lookups.text import norm
+
+blp = Blueprint("reference", __name__, url_prefix="/api/v1", description="Reference data")
+
+TABLE_FIELDS = {
+    "sectors": ("sectors", ["ateco_division", "section", "name_it", "name_en", "model_sector"]),
+    "provinces": ("provinces", ["sigla", "code", "name", "region", "nuts3"]),
+    "districts": ("districts", ["slug", "name", "provinces", "region", "specialisation_it", "specialisation_en",
+                                "ateco_divisions", "origin"]),
+    "markets": ("countries", ["iso3", "iso2", "name_it", "name_en", "continent", "eu_member", "trade_regime",
+                              "eu_agreement", "gdp_usd", "online_purchase_pct", "lpi_score", "distw_km_ita"]),
+    "channels": ("channels", ["channel_id", "name", "type", "audience", "countries", "sector_fit", "min_maturity",
+                              "setup_effort", "cost_model", "as_of"]),
+}
+
+
+def _items(kind: str, q: str) -> dict:
+    table, cols = TABLE_FIELDS[kind]
+    df = load_table(table)[cols]
+    records = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+               for r in df.to_dict("records")]
+    if q:
+        key = norm(q)
+        records = [r for r in records if any(key in norm(str(v)) for v in r.values() if v is not None)]
+    return {"items": records, "total": len(records)}
+
+
+def _make(kind: str):
+    @blp.route(f"/{kind}", methods=["GET"], endpoint=kind)
+    @blp.arguments(SearchQuery, location="query", as_kwargs=True)
+    @blp.response(200, ItemList)
+    def view(q):
+        return _items(kind, q)
+    view.__doc__ = f"List {kind}; q= filters on any field (accent- and case-insensitive)."
+    return view
+
+
+for _kind in TABLE_FIELDS:
+    _make(_kind)

@@ -1,0 +1,78 @@
+"""``flask --app api keys ...`` and ``flask --app api db ...`` commands."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from api.db.models import ApiKey, Tenant
+from api.keys import SCOPES, create_key
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url)
+    return cfg
+
+
+def register(app: Flask) -> None:
+    @app.cli.group()
+    def keys():
+        """Manage API keys (one tenant per Chamber)."""
+
+    @keys.command("create")
+    @click.option("--tenant", required=True, help='tenant name, e.g. "CCIAA Prato"')
+    @click.option("--scope", type=click.Choice(SCOPES), default="write", show_default=True)
+    def keys_create(tenant, scope):
+        """Create a key; it is printed once and stored only hashed."""
+        with current_app.extensions["db_sessions"]() as s:
+            key, row = create_key(s, tenant, scope)
+        click.echo(key)
+        click.echo(f"tenant {tenant!r}, scope {scope}, prefix {row.prefix} (store the key now: it is not shown again)",
+                   err=True)
+
+    @keys.command("list")
+    def keys_list():
+        """List keys (prefix, tenant, scope, status); never the keys themselves."""
+        with current_app.extensions["db_sessions"]() as s:
+            for k, t in s.execute(select(ApiKey, Tenant).join(Tenant, Tenant.id == ApiKey.tenant_id)
+                                  .order_by(ApiKey.id)):
+                status = "revoked" if k.revoked_at else "active"
+                click.echo(f"{k.prefix}\t{t.name}\t{k.scope}\t{status}\t{k.created_at:%Y-%m-%d}")
+
+    @keys.command("revoke")
+    @click.argument("prefix")
+    def keys_revoke(prefix):
+        """Revoke the key with this prefix."""
+        with current_app.extensions["db_sessions"]() as s:
+            k = s.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+            if k is None:
+                raise click.ClickException(f"no key with prefix {prefix}")
+            k.revoked_at = datetime.now(timezone.utc)
+            s.commit()
+        click.echo(f"revoked {prefix}")
+
+    @app.cli.group()
+    def db():
+        """Database migrations (Alembic)."""
+
+    @db.command("upgrade")
+    @click.argument("revision", default="head")
+    def db_upgrade(revision):
+        command.upgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
+        click.echo(f"database at {revision}")
+
+    @db.command("downgrade")
+    @click.argument("revision", default="-1")
+    def db_downgrade(revision):
+        command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
+        click.echo(f"database downgraded to {revision}")

@@ -1,0 +1,174 @@
+"""Request and response schemas (marshmallow) for validation and the OpenAPI spec.
+
+Shapes are checked here; meaning (ATECO codes, provinces, markets, maturity)
+is checked by the library, whose field errors come back as 422 too.
+"""
+
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+
+QUESTION_IDS = ("website", "site_foreign_language", "online_catalogue", "sells_own_site", "sells_marketplaces",
+                "social_accounts", "paid_ads", "web_analytics", "online_payments", "crm_email", "ships_abroad",
+                "foreign_language_staff")
+
+
+class MaturityAnswers(Schema):
+    class Meta:
+        unknown = RAISE
+
+    locals().update({q: fields.Boolean(allow_none=True) for q in QUESTION_IDS})
+
+
+class FirmProfileIn(Schema):
+    """A firm profile: ATECO, province or district, web maturity (level or answers)."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(validate=validate.Length(max=200), metadata={"example": "Ceramiche Rossi srl"})
+    ateco = fields.String(required=True, validate=validate.Length(min=1, max=20), metadata={"example": "23.31"})
+    province = fields.String(validate=validate.Length(max=60), metadata={"example": "MO"})
+    district = fields.String(validate=validate.Length(max=120), metadata={"example": "piastrelle-di-sassuolo"})
+    customer_type = fields.String(validate=validate.OneOf(["b2b", "b2c", "both"]))
+    current_markets = fields.List(fields.String(validate=validate.Length(max=60)), validate=validate.Length(max=80))
+    excluded_markets = fields.List(fields.String(validate=validate.Length(max=60)), validate=validate.Length(max=80))
+    languages = fields.List(fields.String(validate=validate.Length(max=10)), validate=validate.Length(max=20))
+    employees = fields.Integer(validate=validate.Range(min=0, max=1_000_000))
+    maturity_level = fields.Integer(validate=validate.Range(min=1, max=4))
+    maturity_answers = fields.Nested(MaturityAnswers)
+
+
+class RecommendQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    lang = fields.String(load_default="it", validate=validate.OneOf(["it", "en"]))
+    k = fields.Integer(load_default=10, validate=validate.Range(min=1, max=30))
+
+
+class Recommendation(Schema):
+    """A recommendation (see the README for every part)."""
+
+    firm = fields.Dict()
+    maturity = fields.Dict()
+    demand_weights = fields.Dict(keys=fields.String(), values=fields.Float())
+    markets = fields.List(fields.Dict())
+    excluded_markets = fields.List(fields.Dict())
+    channels = fields.List(fields.Dict())
+    next_steps = fields.List(fields.Dict())
+    scoring = fields.Dict()
+    model_version = fields.String()
+    data_vintages = fields.Dict()
+    lang = fields.String()
+
+
+class BatchIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    firms = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1, max=1000))
+
+
+class BatchRow(Schema):
+    row = fields.Integer()
+    ok = fields.Boolean()
+    result = fields.Nested(Recommendation, allow_none=True)
+    errors = fields.List(fields.Dict(), allow_none=True)
+
+
+class BatchOut(Schema):
+    rows = fields.List(fields.Nested(BatchRow))
+    ok = fields.Integer()
+    failed = fields.Integer()
+    model_version = fields.String()
+
+
+class FirmIn(FirmProfileIn):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    vat_number = fields.String(validate=validate.Length(equal=11), allow_none=True,
+                               metadata={"description": "partita IVA, 11 digits, checksum validated"})
+
+
+class FirmPatch(FirmIn):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    ateco = fields.String(validate=validate.Length(min=1, max=20))
+
+
+class FirmOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    vat_number = fields.String(allow_none=True)
+    profile = fields.Dict()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class Page(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
+
+
+class FirmList(Schema):
+    items = fields.List(fields.Nested(FirmOut))
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
+
+
+class StoredRecommendationOut(Schema):
+    id = fields.Integer()
+    firm_id = fields.Integer()
+    model_version = fields.String()
+    created_at = fields.DateTime()
+    result = fields.Nested(Recommendation)
+
+
+class HistoryOut(Schema):
+    items = fields.List(fields.Nested(StoredRecommendationOut))
+
+
+class FeedbackIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    firm_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    market = fields.String(required=True, validate=validate.Length(min=2, max=60))
+    channel_id = fields.String(validate=validate.Length(max=64), allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(["planned", "started", "first_sale", "abandoned"]))
+    date = fields.Date(required=True)
+    revenue_band = fields.String(validate=validate.OneOf(["<10k", "10k-50k", "50k-250k", "250k-1m", ">1m"]),
+                                 allow_none=True)
+    note = fields.String(validate=validate.Length(max=2000), allow_none=True)
+
+
+class FeedbackOut(Schema):
+    id = fields.Integer()
+    firm_id = fields.Integer()
+    market = fields.String()
+    channel_id = fields.String(allow_none=True)
+    status = fields.String()
+    date = fields.Date()
+    revenue_band = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class FeedbackList(Schema):
+    items = fields.List(fields.Nested(FeedbackOut))
+
+
+class SearchQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(load_default="", validate=validate.Length(max=100))
+
+
+class ItemList(Schema):
+    items = fields.List(fields.Dict())
+    total = fields.Integer()

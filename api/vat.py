@@ -1,0 +1,10 @@
+"""Italian VAT number (partita IVA): 11 digits with a Luhn-style check digit."""
+
+
+def is_valid_partita_iva(value: str) -> bool:
+    if not isinstance(value, str) or len(value) != 11 or not value.isdigit():
+        return False
+    digits = [int(c) for c in value]
+    odd = sum(digits[0:10:2])
+    even = sum(d * 2 - 9 if d * 2 > 9 else d * 2 for d in digits[1:10:2])
+    return (10 - (odd + even) % 10) % 10 == digits[10]
