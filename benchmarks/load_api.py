@@ -1,0 +1,96 @@
+"""Load test of the service on loopback: gunicorn with 2 workers, wrk for a
+bounded time on POST /api/v1/recommendations and GET /api/v1/healthz.
+
+Needs Debian's wrk (`apt-get install wrk`). Only 127.0.0.1 is targeted; the
+server is started and stopped by this script, with a temporary database.
+Targets on the 2-core reference machine: >= 300 req/s and p99 <= 50 ms for
+POST /recommendations.
+
+    .venv/bin/python benchmarks/load_api.py [--seconds 10] [--connections 8]
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PROFILE = {"ateco": "23.31", "province": "MO", "maturity_level": 2, "customer_type": "b2b"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wrk(url: str, seconds: int, connections: int, script: str | None = None) -> dict:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if script:
+        cmd[1:1] = ["-s", script]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def pct(p):
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+        v, unit = float(m.group(1)), m.group(2)
+        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50_ms": pct(50), "p99_ms": pct(99), "non_2xx": int(non2xx.group(1)) if non2xx else 0}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=8)
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk not found: apt-get install wrk", file=sys.stderr)
+        return 2
+    tmp = Path(tempfile.mkdtemp())
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}", "BIND": f"127.0.0.1:{port}",
+           "API_RATE_LIMIT": "10000000 per minute", "WEB_CONCURRENCY": "2"}
+    flask = [str(BIN / "flask"), "--app", "api"]
+    subprocess.run(flask + ["db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    key = subprocess.run(flask + ["keys", "create", "--tenant", "bench", "--scope", "read"], env=env, cwd=ROOT,
+                         check=True, capture_output=True, text=True).stdout.strip()
+    server = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null"],
+                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        for _ in range(120):  # both workers load and verify the model
+            try:
+                if urllib.request.urlopen(f"{base}/readyz", timeout=2).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        script = tmp / "post.lua"
+        script.write_text('wrk.method = "POST"\nwrk.body = \'%s\'\nwrk.headers["Content-Type"] = "application/json"\n'
+                          'wrk.headers["X-API-Key"] = "%s"\n' % (json.dumps(PROFILE), key))
+        wrk(f"{base}/recommendations", 3, args.connections, str(script))  # warm-up: fill both workers' caches
+        rec = wrk(f"{base}/recommendations", args.seconds, args.connections, str(script))
+        health = wrk(f"{base}/healthz", args.seconds, args.connections)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"gunicorn 2 workers, wrk 2 threads x {args.connections} connections, {args.seconds} s each, loopback")
+    print(f"POST /recommendations: {rec['rps']:.0f} req/s, p50 {rec['p50_ms']:.1f} ms, p99 {rec['p99_ms']:.1f} ms, "
+          f"non-2xx {rec['non_2xx']} (targets >= 300 req/s, p99 <= 50 ms)")
+    print(f"GET /healthz:          {health['rps']:.0f} req/s, p50 {health['p50_ms']:.1f} ms, p99 {health['p99_ms']:.1f} ms")
+    print(f"ratio recommendations/healthz: {rec['rps'] / health['rps']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
