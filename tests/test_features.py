@@ -1,7 +1,6 @@
 """The market features never contain the target flows."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from recommender import columns as C

@@ -84,8 +84,6 @@ def patch_firm(data, firm_id):
     """Change some fields; the merged profile is validated again."""
     firm = _own_firm(firm_id)
     merged = {"name": firm.name, "vat_number": firm.vat_number, **firm.profile, **data}
-    if "province" in data and "district" not in data:
-        merged.pop("district", None) if data["province"] else None
     name, vat, profile = _validated(merged)
     firm.name, firm.vat_number, firm.profile = name, vat, profile
     g.db.commit()

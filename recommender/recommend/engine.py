@@ -27,7 +27,6 @@ from dataclasses import asdict
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 
 from recommender import columns as C
 from recommender.channels import MaturityKey, channels_for_market, overall_channels

@@ -2,7 +2,6 @@
 
 import io
 
-import pytest
 from sqlalchemy import select
 
 from api.db.models import ApiKey
