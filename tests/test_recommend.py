@@ -166,3 +166,10 @@ def test_cli_json_and_errors(capsys):
     assert "province" in err and "Traceback" not in err
     assert cli(["--ateco", "23.31", "--province", "MO", "--maturity-level", "2", "--lang", "en"]) == 0
     assert "Recommended markets" in capsys.readouterr().out
+
+
+def test_a_province_suggests_its_districts_sector_first(rec):
+    firm = recommend(rec, ateco="14.39", province="MO")["firm"]
+    assert firm["suggested_districts"][0]["slug"] == "maglieria-di-carpi"
+    assert "piastrelle-di-sassuolo" in [d["slug"] for d in firm["suggested_districts"]]
+    assert recommend(rec, ateco="23.31", district="sassuolo")["firm"]["suggested_districts"] == []

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from recommender.errors import FieldError, InvalidInput, LookupFailed
 from recommender.lookups import (
+    districts_for_province,
     resolve_ateco,
     resolve_country,
     resolve_district,
@@ -144,6 +145,13 @@ class FirmProfile:
                    employees=employees, name=(str(data["name"]) if data.get("name") else None),
                    warnings=tuple(warnings))
 
+    def suggested_districts(self) -> list[dict]:
+        if self.district is not None or self.province is None:
+            return []
+        found = districts_for_province(self.province.sigla)
+        found.sort(key=lambda d: self.ateco.division not in d.ateco_divisions)  # stable: sector matches first
+        return [{"slug": d.slug, "name": d.name} for d in found]
+
     def to_dict(self) -> dict:
         """JSON shape, normalised (resolved codes, not what was typed)."""
         return {
@@ -155,6 +163,8 @@ class FirmProfile:
             "province": self.province.sigla if self.province else None,
             "district": self.district.slug if self.district else None,
             "provinces": list(self.provinces),
+            # a province alone suggests its districts, those matching the sector first
+            "suggested_districts": self.suggested_districts(),
             "customer_type": self.customer_type,
             "current_markets": list(self.current_markets),
             "excluded_markets": list(self.excluded_markets),
