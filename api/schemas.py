@@ -6,9 +6,7 @@ is checked by the library, whose field errors come back as 422 too.
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
-QUESTION_IDS = ("website", "site_foreign_language", "online_catalogue", "sells_own_site", "sells_marketplaces",
-                "social_accounts", "paid_ads", "web_analytics", "online_payments", "crm_email", "ships_abroad",
-                "foreign_language_staff")
+from recommender.maturity import QUESTION_IDS
 
 
 class MaturityAnswers(Schema):

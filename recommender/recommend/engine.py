@@ -33,6 +33,7 @@ from recommender.channels import MaturityKey, channels_for_market, overall_chann
 from recommender.data import load_table
 from recommender.errors import FieldError, InvalidInput
 from recommender.features.market import FEATURES
+from recommender.maturity import LABELS as LEVEL_LABELS
 from recommender.model.artifact import LoadedModel
 from recommender.next_steps import next_steps
 from recommender.recommend import reasons as R
@@ -41,7 +42,6 @@ from recommender.recommend.profile import FirmProfile
 from recommender.recommend.readiness import capability, demand_parts, demandingness, fit
 
 WEIGHTS = {"potential": 0.55, "opportunity": 0.15, "readiness_fit": 0.30}
-LEVEL_LABELS = {1: ("molto bassa", "very low"), 2: ("bassa", "low"), 3: ("alta", "high"), 4: ("molto alta", "very high")}
 DEMAND_TYPES = (C.INTERMEDIATE, C.HOUSEHOLD, C.INVESTMENT)
 # household share of Italy's sales in the sector at or above which the default
 # customer type is B2C, and at or above which it is "both"
@@ -146,8 +146,8 @@ class Recommender:
             "demand_weights": self.demand_weights(sector, customer),
             "markets": markets,
             "excluded_markets": excluded,
-            "channels": [_channel_dict(c, lang) for c in top_channels],
-            "next_steps": [_step_dict(s, lang) for s in steps],
+            "channels": top_channels,
+            "next_steps": [asdict(s) for s in steps],
             "scoring": {"formula": "score = 100 * (0.55*potential + 0.15*opportunity + 0.30*readiness_fit)",
                         "weights": WEIGHTS},
             "model_version": self.model.version,
@@ -264,11 +264,3 @@ class Recommender:
         sentences.append(R.italy_position(row))
         sentences.append(R.readiness_reason(parts, fit_value, level_it, level_en))
         return [{"it": it, "en": en} for it, en in sentences]
-
-
-def _channel_dict(c: dict, lang: str) -> dict:
-    return c
-
-
-def _step_dict(s, lang: str) -> dict:
-    return asdict(s)
