@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Flask, current_app, json
 from werkzeug.exceptions import HTTPException
 
-from recommender.errors import FieldError, InvalidInput, LookupFailed
+from recommender.errors import FieldError, InvalidInput, LookupFailed, ModelError
 
 PROBLEM = "application/problem+json"
 
@@ -65,6 +65,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(LookupFailed)
     def _lookup(e: LookupFailed):
         return problem(422, "Invalid input", str(e), field_errors([e.error]))
+
+    @app.errorhandler(ModelError)
+    def _no_model(e: ModelError):  # no verified model to serve: the service is not ready
+        return problem(503, "Service Unavailable", f"model: {e}")
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import current_app, g, request
+from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
@@ -117,7 +117,6 @@ def batch(lang, k):
         except _ShapeError as exc:
             errs = [{**e, "field": f"{prefix}.{e['field']}"} for e in exc.errors]
             out.append({"row": line_of(i), "ok": False, "result": None, "errors": errs})
-    g.batch_rows = len(rows)
     return {"rows": out, "ok": ok, "failed": len(rows) - ok, "model_version": holder.model.version}
 
 

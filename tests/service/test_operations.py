@@ -101,3 +101,17 @@ def test_no_server_errors_and_responses_match_spec(app, keys):
         run()
         checked += 1
     assert checked >= 15
+
+
+def test_no_model_means_not_ready_and_503(tmp_path):
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    command.upgrade(alembic_config(url), "head")
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "MODELS_DIR": str(tmp_path / "empty")})
+    with app.extensions["db_sessions"]() as s:
+        key = create_key(s, "T", "read")[0]
+    c = app.test_client()
+    assert c.get("/api/v1/healthz").status_code == 200
+    r = c.get("/api/v1/readyz")
+    assert r.status_code == 503 and "no model has been promoted" in r.get_json()["detail"]
+    r = c.post("/api/v1/recommendations", json=PROFILE, headers={"X-API-Key": key})
+    assert r.status_code == 503 and r.content_type == "application/problem+json"

@@ -39,7 +39,8 @@ DISPLAY_NAMES = {  # iso3: (English, Italian)
     "RUS": ("Russia", "Russia"),
 }
 FINDEX_ONLINE = "Used a mobile phone or the internet to buy something online (% age 15+)"
-YEARS = range(1995, 2024)  # WIOD starts in 1995; the latest indicators end in 2023-24
+YEARS = range(1995, 2024)
+MEMBERSHIP_AS_OF_YEAR = 2026  # EU/euro membership is stated as of the curated files (see SOURCES.md)  # WIOD starts in 1995; the latest indicators end in 2023-24
 
 
 # --- raw-file schemas: only the columns the build relies on -------------------
@@ -182,7 +183,6 @@ def build(raw_dir: Path, built: dict) -> dict[str, pd.DataFrame]:
 
     members = pd.read_csv(CURATED / "eu_membership.csv").set_index("iso3")
     agreements = pd.read_csv(CURATED / "eu_trade_agreements.csv").set_index("iso3")
-    today_year = 2026  # membership "as of" the curated files (see SOURCES.md)
 
     latest_gdp = _latest(ind, "gdp_usd")
     latest_pop = _latest(ind, "population")
@@ -199,7 +199,7 @@ def build(raw_dir: Path, built: dict) -> dict[str, pd.DataFrame]:
         g = geo.loc[iso3] if iso3 in geo.index else None
         m = members.loc[iso3] if iso3 in members.index else None
         eu = m is not None and pd.isna(m["eu_to"])
-        euro = eu and not pd.isna(m["euro_from"]) and m["euro_from"] <= today_year
+        euro = eu and not pd.isna(m["euro_from"]) and m["euro_from"] <= MEMBERSHIP_AS_OF_YEAR
         if iso3 == "ITA":
             regime, agr, agr_year = "domestic", None, np.nan
         elif eu:
