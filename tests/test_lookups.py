@@ -2,6 +2,7 @@
 
 import pytest
 
+from recommender.data import table_path
 from recommender.errors import LookupFailed
 from recommender.lookups import (districts_for_province, resolve_ateco, resolve_country, resolve_district,
                                  resolve_province)
@@ -17,6 +18,9 @@ def test_ateco_spellings_resolve_to_division_14(typed):
 def test_ateco_keeps_the_most_specific_code_and_model_sector():
     a = resolve_ateco("23.31")
     assert (a.division, a.ateco_code, a.model_sector) == ("23", "23.31", "C23")
+    assert a.icio_sectors == ("C23",) and a.name_it.startswith("Fabbricazione di altri prodotti")
+    assert resolve_ateco(" c 14 ").code == "C14" and resolve_ateco("C14").ateco_code == "14"
+    assert resolve_ateco("24.10").icio_sectors == ("C24A", "C24B")
     assert resolve_ateco("14131").ateco_code == "14.13.1"
     assert resolve_ateco("62.01").model_sector is None  # services: not modelled
 
@@ -37,7 +41,8 @@ def test_ateco_suggestions_stay_in_the_division():
 
 @pytest.mark.parametrize("typed,sigla", [("MO", "MO"), ("mo", "MO"), ("Modena", "MO"), ("Reggio Emilia", "RE"),
                                          ("reggio nell'emilia", "RE"), ("Forlì", "FC"), ("Bozen", "BZ"),
-                                         ("Sassuolo", "MO"), ("Prato", "PO"), ("NA", "NA")])
+                                         ("Sassuolo", "MO"), ("Prato", "PO"), ("NA", "NA"),
+                                         ("Forli", "FC"), ("Bolzano", "BZ"), ("Carpi", "MO")])
 def test_province_by_sigla_name_or_comune(typed, sigla):
     assert resolve_province(typed).sigla == sigla
 
@@ -48,6 +53,10 @@ def test_province_values():
 
 
 def test_unknown_sigla_fails_with_suggestions():
+    with pytest.raises(LookupFailed) as err:
+        resolve_province("XX", field="firm.province")
+    assert err.value.field == "firm.province" and err.value.error.value == "XX"
+    assert all(len(resolve_province(s).sigla) == 2 for s in err.value.suggestions) and err.value.suggestions
     with pytest.raises(LookupFailed) as err:
         resolve_province("MX")
     assert err.value.field == "province"
@@ -75,13 +84,21 @@ def test_a_province_suggests_its_districts():
     assert slugs[0] == "piastrelle-di-sassuolo" and "maglieria-di-carpi" in slugs
 
 
+needs_countries = pytest.mark.skipif(not table_path("countries").exists(),
+                                     reason="data/countries.csv not built yet")
+
+
+@needs_countries
 @pytest.mark.parametrize("typed", ["DE", "DEU", "Germania", "germany", "GERMANY", "deu"])
 def test_country_spellings(typed):
     assert resolve_country(typed).iso3 == "DEU"
 
 
+@needs_countries
 def test_country_names_and_unknowns():
     assert resolve_country("Stati Uniti").iso3 == "USA" and resolve_country("USA").iso2 == "US"
+    de = resolve_country("germania")
+    assert (de.iso3, de.iso2, de.name_it, de.name_en) == ("DEU", "DE", "Germania", "Germany")
     with pytest.raises(LookupFailed) as err:
         resolve_country("Germnia", field="current_markets[0]")
     assert err.value.field == "current_markets[0]" and "Germania" in err.value.suggestions

@@ -18,13 +18,14 @@ EDITIONS = ("2025", "2022", "2007")
 @dataclass(frozen=True)
 class AtecoDivision:
     division: str                  # "14"
+    code: str                      # what the user typed, normalised: " c 14 " -> "C14"
     ateco_code: str                # most specific valid code typed, e.g. "14.13.1"
     title_it: str                  # ISTAT title of that code
     name_it: str                   # division name
     name_en: str
     model_sector: str | None       # None for services (not modelled)
     icio_sectors: tuple[str, ...]
-    edition: str                   # first ATECO edition (2025, 2022, 2007) where the code exists
+    edition: str                   # newest ATECO edition (2025, 2022, 2007) where the code exists
 
 
 @lru_cache(maxsize=1)
@@ -41,8 +42,14 @@ def _dotted(digits: str) -> str:
     return f"{digits[:2]}.{digits[2:4]}.{digits[4:]}"
 
 
+def _normalised(text: str) -> str:
+    """Upper case without spaces: " c 14 " -> "C14", " 14.13 " -> "14.13"."""
+    return re.sub(r"\s+", "", text).upper()
+
+
 def _candidates(text: str) -> list[str]:
-    t = text.strip().upper().replace(" ", "")
+    """Dotted forms to try in the ATECO editions: "C1413" -> ["14.13"], "14.13.1" -> ["14.13.1"]."""
+    t = _normalised(text)
     t = re.sub(r"^[A-V](?=\d)", "", t)  # "C14" -> "14": the section letter is redundant
     if not re.fullmatch(r"[\d.]+", t):
         return []
@@ -70,10 +77,12 @@ def resolve_ateco(code, field: str = "ateco") -> AtecoDivision:
                 row = _divisions().get(div)
                 if row is None:
                     continue
+                model, icio = row["model_sector"], row["icio_sectors"]
                 return AtecoDivision(
-                    division=div, ateco_code=node.code, title_it=node.title, name_it=row["name_it"],
-                    name_en=row["name_en"], model_sector=row["model_sector"] if isinstance(row["model_sector"], str) else None,
-                    icio_sectors=tuple(str(row["icio_sectors"]).split(";")) if isinstance(row["icio_sectors"], str) else (),
+                    division=div, code=_normalised(text), ateco_code=node.code, title_it=node.title,
+                    name_it=row["name_it"], name_en=row["name_en"],
+                    model_sector=model if isinstance(model, str) else None,  # NaN for services
+                    icio_sectors=tuple(icio.split(";")) if isinstance(icio, str) else (),
                     edition=ed)
     raise LookupFailed(FieldError(field, "not a valid ATECO code (2007, 2022 or 2025 edition)", value=text,
                                   suggestions=_suggestions(text)))

@@ -7,6 +7,10 @@ from pandera.typing import Series
 from recommender.sectors import MODEL_SECTORS
 
 SIGLA = r"^[A-Z]{2}$"
+# The 20 regions as ISTAT names them (bilingual names included)
+REGIONS = ["Abruzzo", "Basilicata", "Calabria", "Campania", "Emilia-Romagna", "Friuli-Venezia Giulia", "Lazio",
+           "Liguria", "Lombardia", "Marche", "Molise", "Piemonte", "Puglia", "Sardegna", "Sicilia", "Toscana",
+           "Trentino-Alto Adige/Südtirol", "Umbria", "Valle d'Aosta/Vallée d'Aoste", "Veneto"]
 
 
 class SectorSchema(pa.DataFrameModel):
@@ -14,7 +18,7 @@ class SectorSchema(pa.DataFrameModel):
     section: Series[str] = pa.Field(str_matches=r"^[A-V]$")
     name_it: Series[str] = pa.Field(str_length={"min_value": 3})
     name_en: Series[str] = pa.Field(str_length={"min_value": 3})
-    icio_sectors: Series[str] = pa.Field(nullable=True)
+    icio_sectors: Series[str] = pa.Field(nullable=True, str_matches=r"^[A-Z][A-Z0-9_]*(;[A-Z][A-Z0-9_]*)*$")
     model_sector: Series[str] = pa.Field(nullable=True, isin=list(MODEL_SECTORS))
     model_sector_name_it: Series[str] = pa.Field(nullable=True)
     model_sector_name_en: Series[str] = pa.Field(nullable=True)
@@ -31,8 +35,8 @@ class ProvinceSchema(pa.DataFrameModel):
     sigla: Series[str] = pa.Field(unique=True, str_matches=SIGLA)
     code: Series[str] = pa.Field(unique=True, str_matches=r"^\d{3}$")
     name: Series[str] = pa.Field(unique=True)
-    region: Series[str]
-    nuts3: Series[str] = pa.Field(str_matches=r"^IT[A-Z0-9]{3}$")
+    region: Series[str] = pa.Field(isin=REGIONS)
+    nuts3: Series[str] = pa.Field(unique=True, str_matches=r"^IT[A-Z0-9]{3}$")
     n_comuni: Series[int] = pa.Field(gt=0)
 
     class Config:
@@ -44,7 +48,7 @@ class DistrictSchema(pa.DataFrameModel):
     slug: Series[str] = pa.Field(unique=True, str_matches=r"^[a-z0-9]+(-[a-z0-9]+)*$")
     name: Series[str] = pa.Field(unique=True)
     provinces: Series[str] = pa.Field(str_matches=r"^[A-Z]{2}(;[A-Z]{2})*$")
-    region: Series[str]
+    region: Series[str] = pa.Field(isin=REGIONS)
     specialisation_it: Series[str]
     specialisation_en: Series[str]
     ateco_divisions: Series[str] = pa.Field(str_matches=r"^\d{2}(;\d{2})*$")
@@ -62,7 +66,7 @@ class RestrictedMarketSchema(pa.DataFrameModel):
     measures_en: Series[str]
     measures_it: Series[str]
     legal_basis: Series[str]
-    as_of: Series[str] = pa.Field(str_matches=r"^\d{4}-\d{2}-\d{2}$")
+    as_of: Series[str] = pa.Field(str_matches=r"^20\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
     source_note: Series[str]
 
     class Config:

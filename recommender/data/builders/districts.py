@@ -47,9 +47,10 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_).strip("-")
 
 
-def _check(df: pd.DataFrame, path, provinces: pd.DataFrame, sectors: pd.DataFrame | None, line_offset: int):
+def _check(df: pd.DataFrame, path, provinces: pd.DataFrame, sectors: pd.DataFrame, line_offset: int):
+    """Raise DataError at the first row naming an unknown province or division."""
     region_of = provinces.set_index("sigla")["region"]
-    divisions = set(sectors["ateco_division"]) if sectors is not None else None
+    divisions = set(sectors["ateco_division"])
     for i, rec in enumerate(df.to_dict("records")):
         line = i + line_offset
         for sigla in rec["provinces"].split(";"):
@@ -59,16 +60,21 @@ def _check(df: pd.DataFrame, path, provinces: pd.DataFrame, sectors: pd.DataFram
             raise DataError(path, f"region {rec['region']!r} is not the region of any of {rec['provinces']}",
                             row=line, column="region")
         for div in rec["ateco_divisions"].split(";"):
-            if divisions is not None and div not in divisions:
+            if div not in divisions:
                 raise DataError(path, f"unknown ATECO division {div!r}", row=line, column="ateco_divisions")
 
 
+def _reference(built: dict, name: str) -> pd.DataFrame:
+    """A table from this build run, else the committed one (``--only districts``)."""
+    if name in built:
+        return built[name]
+    from recommender.data import load_table
+    return load_table(name)
+
+
 def build(raw_dir: Path, built: dict) -> dict[str, pd.DataFrame]:
-    provinces = built.get("provinces")
-    if provinces is None:
-        from recommender.data import load_table
-        provinces = load_table("provinces")
-    sectors = built.get("sectors")
+    provinces = _reference(built, "provinces")
+    sectors = _reference(built, "sectors")
 
     dsw = read_raw_csv(raw_dir, RAW, dtype=str, keep_default_na=False)
     required = ["district_it", "provinces", "region", "specialisation_it", "ateco_divisions"]
@@ -91,8 +97,12 @@ def build(raw_dir: Path, built: dict) -> dict[str, pd.DataFrame]:
     cur = pd.read_csv(CURATED, dtype=str, keep_default_na=False)
     _check(cur, CURATED, provinces, sectors, line_offset=2)
     cur["origin"] = "curated"
-    # a curated district that duplicates a programme one (same specialisation in
-    # the same provinces) is dropped: the 2013 row is the source of record
+    # a curated district that duplicates a programme one (same slug or name, or
+    # the same specialisation in the same provinces) is dropped: the 2013 row
+    # is the source of record
     dsw_keys = set(zip(dsw_rows["provinces"], dsw_rows["ateco_divisions"]))
-    cur = cur[[(p, a) not in dsw_keys for p, a in zip(cur["provinces"], cur["ateco_divisions"])]]
+    dsw_names = set(dsw_rows["slug"]) | set(dsw_rows["name"].map(slugify))
+    duplicate = [(p, a) in dsw_keys or slug in dsw_names or slugify(name) in dsw_names
+                 for p, a, slug, name in zip(cur["provinces"], cur["ateco_divisions"], cur["slug"], cur["name"])]
+    cur = cur[[not d for d in duplicate]]
     return {"districts": pd.concat([dsw_rows, cur], ignore_index=True)}
