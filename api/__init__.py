@@ -12,15 +12,16 @@ import os
 from pathlib import Path
 
 from flask import Flask, g
-from flask_limiter import Limiter
-from flask_smorest import Api
 
 from api import config as cfg
 from api.db.session import make_engine, make_session_factory
 from api.errors import register as register_errors
-from api.keys import rate_limit_key
+from api import limits
+from api.keys import VerifiedKeys, identify_caller
 from api.model_holder import ModelHolder
+from api.fast_json import OrjsonProvider
 from api.observability import Metrics
+from api.openapi import ProblemApi
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -51,23 +52,23 @@ def create_app(test_config: dict | None = None) -> Flask:
             db.rollback()  # anything not committed explicitly is not acknowledged
             db.close()
 
+    # keys are verified before the rate limits are counted (see api/limits.py)
+    app.extensions["verified_keys"] = VerifiedKeys(app.config["API_KEY_CACHE_SECONDS"])
+    app.before_request(identify_caller)
+
     app.extensions["model_holder"] = ModelHolder(app.config.get("MODELS_DIR"), app.config["MODEL_CHECK_SECONDS"])
     metrics = Metrics()
     metrics.init_app(app)
     app.extensions["metrics"] = metrics
 
-    limiter = Limiter(key_func=rate_limit_key, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"],
-                      headers_enabled=True)
-
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+    app.json = OrjsonProvider(app)
+    api = ProblemApi(app, spec_kwargs={"components": {"securitySchemes": {
         "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}}})
     register_errors(app)  # after Api(): our problem+json handlers replace flask-smorest's
 
     from api.blueprints import feedback, firms, ops, recommendations, reference
 
-    keyed_limit = lambda: app.config["API_RATE_LIMIT"]  # noqa: E731  (read per request: configurable)
-    for blp in (recommendations.blp, firms.blp, feedback.blp):
-        limiter.limit(keyed_limit)(blp)
+    limits.init_app(app, (recommendations.blp, firms.blp, feedback.blp))
     for blp in (recommendations.blp, firms.blp, feedback.blp, reference.blp, ops.blp):
         api.register_blueprint(blp)
 

@@ -42,9 +42,12 @@ def _flatten_marshmallow(messages, path="") -> list[dict]:
     out = []
     if isinstance(messages, dict):
         for k, v in messages.items():
-            out += _flatten_marshmallow(v, f"{path}.{k}" if path else str(k))
+            k = "" if k == "_schema" else str(k)
+            out += _flatten_marshmallow(v, f"{path}.{k}" if path and k else path or k)
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         out += [{"field": path, "reason": m} for m in messages]
+    elif isinstance(messages, list) and all(isinstance(m, dict) and "reason" in m for m in messages):
+        out += [{**m, "field": path} for m in messages]  # library field errors (reason, value, suggestions)
     elif isinstance(messages, list):
         for i, m in enumerate(messages):
             out += _flatten_marshmallow(m, f"{path}[{i}]")

@@ -4,9 +4,26 @@ Shapes are checked here; meaning (ATECO codes, provinces, markets, maturity)
 is checked by the library, whose field errors come back as 422 too.
 """
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+import re
 
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from api.vat import is_valid_partita_iva
+from recommender.errors import InvalidInput
 from recommender.maturity import QUESTION_IDS
+from recommender.recommend import FirmProfile
+from recommender.recommend.profile import KNOWN_FIELDS
+
+
+class WholeNumber(fields.Integer):
+    """An integer; 2.5 is an error, not silently 2 (marshmallow's Integer truncates)."""
+
+    def _validated(self, value):
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)
 
 
 class MaturityAnswers(Schema):
@@ -30,9 +47,34 @@ class FirmProfileIn(Schema):
     current_markets = fields.List(fields.String(validate=validate.Length(max=60)), validate=validate.Length(max=80))
     excluded_markets = fields.List(fields.String(validate=validate.Length(max=60)), validate=validate.Length(max=80))
     languages = fields.List(fields.String(validate=validate.Length(max=10)), validate=validate.Length(max=20))
-    employees = fields.Integer(validate=validate.Range(min=0, max=1_000_000))
-    maturity_level = fields.Integer(validate=validate.Range(min=1, max=4))
+    employees = WholeNumber(validate=validate.Range(min=0, max=1_000_000))
+    maturity_level = WholeNumber(validate=validate.Range(min=1, max=4))
     maturity_answers = fields.Nested(MaturityAnswers)
+
+    #: check meaning (ATECO, province, markets, maturity) with the library too, so
+    #: one response lists shape and meaning errors together (FirmPatch: False,
+    #: its merged profile is checked in the view)
+    CHECK_MEANING = True
+
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _meaning(self, data, original_data, **_kwargs):
+        """Library errors for the fields whose shape was right (a field with a
+        shape error is reported once, with that error)."""
+        if not self.CHECK_MEANING or not isinstance(original_data, dict):
+            return
+        profile = {k: v for k, v in data.items() if k in KNOWN_FIELDS}
+        try:
+            FirmProfile.from_dict(profile)
+        except InvalidInput as exc:
+            messages: dict[str, list] = {}
+            for err in exc.errors:
+                d = err.as_dict()
+                root = re.split(r"[.\[]", d["field"])[0]
+                if root in original_data and root not in data:
+                    continue  # already reported by its field
+                messages.setdefault(d["field"] or "_schema", []).append(d)
+            if messages:
+                raise ValidationError(messages)
 
 
 class RecommendQuery(Schema):
@@ -63,7 +105,8 @@ class BatchIn(Schema):
     class Meta:
         unknown = RAISE
 
-    firms = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1, max=1000))
+    # at most BATCH_MAX_ROWS rows: more is a 413, for JSON and CSV alike (checked in the view)
+    firms = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1), metadata={"maxItems": 1000})
 
 
 class BatchRow(Schema):
@@ -80,15 +123,22 @@ class BatchOut(Schema):
     model_version = fields.String()
 
 
+def _partita_iva(value: str) -> None:
+    if len(value) == 11 and not is_valid_partita_iva(value):
+        raise ValidationError("not a valid partita IVA (11 digits, check digit)")
+
+
 class FirmIn(FirmProfileIn):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    vat_number = fields.String(validate=validate.Length(equal=11), allow_none=True,
-                               metadata={"description": "partita IVA, 11 digits, checksum validated"})
+    vat_number = fields.String(validate=[validate.Length(equal=11), _partita_iva], allow_none=True,
+        metadata={"description": "partita IVA, 11 digits, checksum validated"})
 
 
 class FirmPatch(FirmIn):
     class Meta:
         unknown = RAISE
+
+    CHECK_MEANING = False
 
     name = fields.String(validate=validate.Length(min=1, max=200))
     ateco = fields.String(validate=validate.Length(min=1, max=20))
@@ -111,11 +161,18 @@ class Page(Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
 
 
-class FirmList(Schema):
-    items = fields.List(fields.Nested(FirmOut))
+class PageOut(Schema):
+    """A page of a list; ``next`` is the URL of the following page, null on the last
+    (the same URL is in the ``Link: <...>; rel="next"`` header)."""
+
     total = fields.Integer()
     limit = fields.Integer()
     offset = fields.Integer()
+    next = fields.String(allow_none=True)
+
+
+class FirmList(PageOut):
+    items = fields.List(fields.Nested(FirmOut))
 
 
 class StoredRecommendationOut(Schema):
@@ -126,7 +183,7 @@ class StoredRecommendationOut(Schema):
     result = fields.Nested(Recommendation)
 
 
-class HistoryOut(Schema):
+class HistoryOut(PageOut):
     items = fields.List(fields.Nested(StoredRecommendationOut))
 
 
@@ -156,7 +213,7 @@ class FeedbackOut(Schema):
     created_at = fields.DateTime()
 
 
-class FeedbackList(Schema):
+class FeedbackList(PageOut):
     items = fields.List(fields.Nested(FeedbackOut))
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, g
-from flask_smorest import Blueprint
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from api.arguments import Blueprint
 from api.errors import ApiProblem
 from recommender.errors import ModelError
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from flask_smorest import Blueprint
 
+from api.arguments import Blueprint
 from api.schemas import ItemList, SearchQuery
 from recommender.data import load_table
 from recommender.lookups.text import norm

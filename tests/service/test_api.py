@@ -102,7 +102,7 @@ def test_batch_csv_mixed_rows(client, keys):
 
 
 def test_batch_too_many_rows(client, keys):
-    is_problem(client.post(f"{V1}/recommendations/batch", json={"firms": [PROFILE] * 1001}, headers=keys["a"]), 422)
+    is_problem(client.post(f"{V1}/recommendations/batch", json={"firms": [PROFILE] * 1001}, headers=keys["a"]), 413)
 
 
 def test_firm_crud_history_and_tenant_isolation(client, keys):
@@ -125,9 +125,9 @@ def test_firm_crud_history_and_tenant_isolation(client, keys):
     assert r.status_code == 200 and r.get_json()["profile"]["maturity_level"] == 3
     is_problem(client.patch(f"{V1}/firms/{fid}", json={"province": "XX"}, headers=keys["a"]), 422)
 
-    rec = client.get(f"{V1}/firms/{fid}/recommendations?k=3", headers=keys["a"]).get_json()
+    rec = client.post(f"{V1}/firms/{fid}/recommendations?k=3", headers=keys["a"]).get_json()
     assert rec["model_version"] and len(rec["result"]["markets"]) == 3
-    client.get(f"{V1}/firms/{fid}/recommendations", headers=keys["a"])
+    client.post(f"{V1}/firms/{fid}/recommendations", headers=keys["a"])
     hist = client.get(f"{V1}/firms/{fid}/recommendations/history", headers=keys["a"]).get_json()["items"]
     assert len(hist) == 2 and hist[0]["id"] > hist[1]["id"]
 

@@ -1,0 +1,161 @@
+"""The production layout, run for real on loopback: gunicorn as configured in
+gunicorn.conf.py (2 workers) and nginx with deploy/nginx.conf in front.
+Slow clients must not freeze /healthz, and /metrics counts every worker."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from alembic import command
+
+from api.cli import alembic_config
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str, timeout: float = 5.0) -> tuple[int, str, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read().decode(), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), dict(e.headers)
+
+
+def wait_ready(url: str, proc: subprocess.Popen, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if get(url, timeout=2)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} not ready after {seconds} s")
+
+
+@pytest.fixture(scope="module")
+def gunicorn_server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("gunicorn")
+    url = f"sqlite:///{tmp / 'srv.db'}"
+    command.upgrade(alembic_config(url), "head")
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
+           "API_RATE_LIMIT": "100000 per minute"}
+    log = open(tmp / "gunicorn.log", "w")
+    proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(f"{base}/api/v1/readyz", proc)
+        yield {"base": base, "port": port, "tmp": tmp}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def slow_connections(port: int, n: int) -> list[socket.socket]:
+    """Connections that send half the request headers and then nothing (a slow client)."""
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(b"POST /api/v1/recommendations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
+        socks.append(s)
+    return socks
+
+
+def test_slow_clients_do_not_block_gunicorn_workers(gunicorn_server):
+    socks = slow_connections(gunicorn_server["port"], 2)  # the incident: one per sync worker
+    try:
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        status, _, _ = get(f"{gunicorn_server['base']}/api/v1/healthz", timeout=10)
+        assert status == 200
+        print(f"/healthz with 2 slow clients on gunicorn: {time.monotonic() - t0:.3f} s")
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_metrics_count_every_worker(gunicorn_server):
+    base = gunicorn_server["base"]
+    n = 40
+    for _ in range(n):
+        assert get(f"{base}/api/v1/healthz")[0] == 200
+    _, text, _ = get(f"{base}/api/v1/metrics")
+    counts = [float(m) for m in re.findall(
+        r'^api_requests_total\{[^}]*endpoint="/api/v1/healthz"[^}]*\} ([0-9.e+]+)$', text, re.M)]
+    assert sum(counts) >= n  # every worker's requests, not just the answering one's
+    assert 'api_model_info{' in text
+
+
+def _nginx_or_skip() -> str:
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if nginx is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must install nginx (.ci/run)")
+        pytest.skip("nginx not installed")
+    return nginx
+
+
+@pytest.fixture(scope="module")
+def nginx_proxy(gunicorn_server):
+    nginx = _nginx_or_skip()
+    tmp = gunicorn_server["tmp"] / "nginx"
+    (tmp / "logs").mkdir(parents=True)
+    port = free_port()
+    site = (ROOT / "deploy" / "nginx.conf").read_text()
+    site = site.replace("127.0.0.1:8000", f"127.0.0.1:{gunicorn_server['port']}").replace(
+        "listen 127.0.0.1:8080", f"listen 127.0.0.1:{port}")
+    (tmp / "site.conf").write_text(site)
+    (tmp / "nginx.conf").write_text(
+        "daemon off;\nworker_processes 1;\npid %s/nginx.pid;\nerror_log %s/logs/error.log;\n"
+        "events { worker_connections 512; }\n"
+        "http {\n  access_log off;\n  client_body_temp_path %s/body;\n  proxy_temp_path %s/proxy;\n"
+        "  fastcgi_temp_path %s/f; uwsgi_temp_path %s/u; scgi_temp_path %s/s;\n  include %s/site.conf;\n}\n"
+        % ((tmp,) * 8))
+    proc = subprocess.Popen([nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(f"{base}/api/v1/healthz", proc, seconds=20)
+        yield {"base": base, "port": port}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_slow_clients_behind_nginx(nginx_proxy):
+    socks = slow_connections(nginx_proxy["port"], 30)  # many more than workers x threads
+    try:
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        for _ in range(5):
+            status, _, _ = get(f"{nginx_proxy['base']}/api/v1/healthz", timeout=5)
+            assert status == 200
+        print(f"5 x /healthz with 30 slow clients behind nginx: {time.monotonic() - t0:.3f} s")
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_nginx_limits_answer_problem_json(nginx_proxy):
+    status, body, headers = get(f"{nginx_proxy['base']}/api/v1/healthz?q=" + "x" * 20000)
+    assert status == 414 and headers["Content-Type"].startswith("application/problem+json"), body
+    assert '"status": 414' in body or '"status":414' in body

@@ -1,0 +1,82 @@
+"""Rate limits: per verified tenant key, failed attempts per client address,
+batch cost by rows, and a store shared by workers (Redis)."""
+
+import os
+import uuid
+
+import pytest
+from alembic import command
+
+from api import create_app
+from api.cli import alembic_config
+from api.keys import create_key
+
+PROFILE = {"ateco": "23.31", "province": "MO", "maturity_level": 2}
+V1 = "/api/v1"
+
+
+def _app(tmp_path, **config):
+    url = f"sqlite:///{tmp_path / 'rl.db'}"
+    command.upgrade(alembic_config(url), "head")
+    return create_app({"TESTING": True, "DATABASE_URL": url, **config})
+
+
+def test_wrong_secret_with_a_tenants_prefix_does_not_lock_the_tenant_out(tmp_path):
+    app = _app(tmp_path, API_RATE_LIMIT="5 per minute", AUTH_FAILURE_RATE_LIMIT="5 per minute")
+    with app.extensions["db_sessions"]() as s:
+        key = create_key(s, "CCIAA Prato", "read")[0]
+    prefix = key.split(".", 1)[0]
+    attacker = app.test_client()
+    codes = [attacker.get(f"{V1}/feedback", headers={"X-API-Key": f"{prefix}.wrong-secret"},
+                          environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code for _ in range(12)]
+    assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}  # the attacker's address is limited
+    owner = app.test_client()
+    r = owner.get(f"{V1}/feedback", headers={"X-API-Key": key}, environ_base={"REMOTE_ADDR": "10.1.1.1"})
+    assert r.status_code == 200  # the real key is untouched
+    # the same address with a valid key is counted on the tenant, not on the failures
+    r = attacker.get(f"{V1}/feedback", headers={"X-API-Key": key}, environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert r.status_code == 200
+
+
+def test_batch_costs_its_rows(tmp_path):
+    app = _app(tmp_path, API_RATE_LIMIT="100 per minute", BATCH_ROWS_PER_HIT=1)
+    with app.extensions["db_sessions"]() as s:
+        key = create_key(s, "T", "read")[0]
+    c = app.test_client()
+    r = c.post(f"{V1}/recommendations/batch?k=1", json={"firms": [PROFILE] * 60}, headers={"X-API-Key": key})
+    assert r.status_code == 200
+    assert int(r.headers["X-RateLimit-Remaining"]) == 40
+    r = c.post(f"{V1}/recommendations/batch?k=1", json={"firms": [PROFILE] * 60}, headers={"X-API-Key": key})
+    assert r.status_code == 429 and r.content_type == "application/problem+json"
+
+
+def _redis_url():
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must provide TEST_REDIS_URL (.ci/run starts redis-server)")
+        pytest.skip("TEST_REDIS_URL not set")
+    import redis
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"no Redis at {url}: {exc}")
+    return url
+
+
+def test_redis_store_is_shared_by_workers(tmp_path):
+    """Two apps stand for two gunicorn workers: with redis:// they count together."""
+    url = _redis_url()
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    db = f"sqlite:///{tmp_path / 'shared.db'}"
+    command.upgrade(alembic_config(db), "head")
+    config = {"TESTING": True, "DATABASE_URL": db, "API_RATE_LIMIT": "4 per minute",
+              "RATELIMIT_STORAGE_URI": url, "RATELIMIT_KEY_PREFIX": prefix}
+    w1, w2 = create_app(config), create_app(config)
+    with w1.extensions["db_sessions"]() as s:
+        key = create_key(s, "T", "read")[0]
+    clients = [w1.test_client(), w2.test_client()]
+    codes = [clients[i % 2].get(f"{V1}/feedback", headers={"X-API-Key": key}).status_code for i in range(6)]
+    assert codes == [200, 200, 200, 200, 429, 429]
