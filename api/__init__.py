@@ -56,7 +56,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["verified_keys"] = VerifiedKeys(app.config["API_KEY_CACHE_SECONDS"])
     app.before_request(identify_caller)
 
-    app.extensions["model_holder"] = ModelHolder(app.config.get("MODELS_DIR"), app.config["MODEL_CHECK_SECONDS"])
+    app.extensions["model_holder"] = ModelHolder(app.config.get("MODELS_DIR"), app.config["MODEL_CHECK_SECONDS"],
+                                                 signing_key=app.config.get("MODEL_SIGNING_KEY"))
     metrics = Metrics()
     metrics.init_app(app)
     app.extensions["metrics"] = metrics
@@ -72,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for blp in (recommendations.blp, firms.blp, feedback.blp, reference.blp, ops.blp):
         api.register_blueprint(blp)
 
-    from api.cli import register as register_cli
+    from api.cli import alembic_head, register as register_cli
+    app.extensions["alembic_head"] = alembic_head()
     register_cli(app)
     return app

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import click
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from sqlalchemy import select
 
@@ -22,6 +24,12 @@ def alembic_config(url: str) -> Config:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url)
     return cfg
+
+
+@lru_cache(maxsize=1)
+def alembic_head() -> str:
+    """The migration revision this code needs (readiness compares the database's)."""
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
 
 
 def register(app: Flask) -> None:
@@ -76,3 +84,21 @@ def register(app: Flask) -> None:
     def db_downgrade(revision):
         command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
         click.echo(f"database downgraded to {revision}")
+
+    @app.cli.group()
+    def model():
+        """Model versions: sign a manifest for MODEL_SIGNING_KEY."""
+
+    @model.command("sign")
+    @click.argument("version")
+    def model_sign(version):
+        """Write VERSION/manifest.sig = HMAC-SHA256(manifest.json) under MODEL_SIGNING_KEY."""
+        from api.model_holder import SIGNATURE_FILE, manifest_signature
+        from recommender.model.artifact import _models_dir, verify
+        key = current_app.config.get("MODEL_SIGNING_KEY")
+        if not key:
+            raise click.ClickException("set MODEL_SIGNING_KEY first")
+        vdir = _models_dir(current_app.config.get("MODELS_DIR")) / version
+        verify(vdir)  # sign only what verifies now
+        (vdir / SIGNATURE_FILE).write_text(manifest_signature(key, (vdir / "manifest.json").read_bytes()) + "\n")
+        click.echo(f"signed {version}")

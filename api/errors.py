@@ -5,6 +5,8 @@ never yields a 500."""
 from __future__ import annotations
 
 from flask import Flask, current_app, json
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from werkzeug.exceptions import HTTPException
 
 from recommender.errors import FieldError, InvalidInput, LookupFailed, ModelError
@@ -71,7 +73,15 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ModelError)
     def _no_model(e: ModelError):  # no verified model to serve: the service is not ready
-        return problem(503, "Service Unavailable", f"model: {e}")
+        from api.model_holder import without_paths
+        return problem(503, "Service Unavailable", f"model: {without_paths(str(e))}", headers={"Retry-After": "30"})
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(SATimeoutError)
+    def _database_down(e):  # an outage or overload, not a bug: the client may retry
+        app.logger.error("database unavailable: %s", e)
+        return problem(503, "Service Unavailable", "database unavailable; retry later", headers={"Retry-After": "5"})
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):

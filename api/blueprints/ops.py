@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from api.arguments import Blueprint
 from api.errors import ApiProblem
+from api.model_holder import without_paths
 from recommender.errors import ModelError
 
 blp = Blueprint("ops", __name__, url_prefix="/api/v1", description="Operations")
@@ -22,17 +23,24 @@ def healthz():
 
 @blp.route("/readyz", methods=["GET"])
 @blp.response(200)
-@blp.alt_response(503, description="model or database unusable")
+@blp.problems(503)
 def readyz():
     """Model loaded and verified, database reachable."""
     try:
         version = current_app.extensions["model_holder"].get().model.version
-        g.db.execute(text("SELECT 1"))
     except ModelError as exc:
-        raise ApiProblem(503, "Service Unavailable", f"model: {exc}") from None
-    except Exception as exc:  # the database driver's own errors
-        raise ApiProblem(503, "Service Unavailable", f"database: {type(exc).__name__}") from None
-    return {"status": "ready", "model_version": version}
+        raise ApiProblem(503, "Service Unavailable", f"model: {without_paths(str(exc))}") from None
+    head = current_app.extensions["alembic_head"]
+    try:
+        at = g.db.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except Exception as exc:  # the database driver's own errors, or no alembic_version table
+        g.db.rollback()
+        raise ApiProblem(503, "Service Unavailable", f"database: {type(exc).__name__}",
+                         headers={"Retry-After": "5"}) from None
+    if at != head:
+        raise ApiProblem(503, "Service Unavailable", f"database not migrated: at {at}, code needs {head} "
+                                                     "(run `flask --app api db upgrade`)")
+    return {"status": "ready", "model_version": version, "schema_version": at}
 
 
 @blp.route("/metrics", methods=["GET"])
@@ -52,7 +60,8 @@ def model():
     """The serving model: version, metrics against baselines, data sources."""
     rec = current_app.extensions["model_holder"].get()
     man = rec.model.manifest
-    return {"version": man["version"], "trained_at": man["trained_at"], "seed": man["seed"],
+    # the version this worker serves (its folder name), not what its manifest was trained as
+    return {"version": rec.model.version, "trained_as": man["version"], "trained_at": man["trained_at"], "seed": man["seed"],
             "metrics": man["metrics"], "features": man["features"], "data_tables": man["data_tables"],
             "serving": man["serving"], "data_vintages": rec.vintages,
             "sources": "see data/SOURCES.md: OECD ICIO, WIOD 2013, CEPII, World Bank, OWID/ITU, Eurostat, ISTAT"}

@@ -1,6 +1,7 @@
 """Rate limits, model hot swap, migrations, and the spec fuzzed by schemathesis."""
 
 import shutil
+import time
 
 import pytest
 import schemathesis
@@ -45,15 +46,25 @@ def test_model_hot_swap_and_tampered_version_refused(tmp_path):
     c = app.test_client()
     assert c.get("/api/v1/readyz").get_json()["model_version"] == "v1"
 
-    artifact.promote("v2", models)  # a retrain switched CURRENT: served without restart
-    assert c.get("/api/v1/readyz").get_json()["model_version"] == "v2"
+    artifact.promote("v2", models)  # a retrain switched CURRENT: served without restart (loaded in the background)
+    assert _eventually(lambda: c.get("/api/v1/readyz").get_json()["model_version"] == "v2")
 
     with open(models / "v3" / "model.txt", "a") as fh:  # tampered after promotion
         fh.write("\n")
     (models / "CURRENT").write_text("v3\n")
+    c.get("/api/v1/readyz")
+    assert _eventually(lambda: "checksum" in (app.extensions["model_holder"].last_error or ""))
     r = c.get("/api/v1/readyz")
     assert r.status_code == 200 and r.get_json()["model_version"] == "v2"  # old one keeps serving
-    assert "checksum" in app.extensions["model_holder"].last_error
+
+
+def _eventually(check, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def _migrate_up_down(url):
