@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, g
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import config as cfg
 from api.db.session import make_engine, make_session_factory
@@ -31,6 +32,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(cfg.from_env())
     if test_config:
         app.config.update(test_config)
+    if app.config["TRUSTED_PROXIES"]:  # behind nginx: the client address comes from X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
+                                x_proto=app.config["TRUSTED_PROXIES"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{os.path.join(app.instance_path, 'recommender.db')}"

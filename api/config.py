@@ -8,9 +8,9 @@ ENV_KEYS = ("DATABASE_URL", "RATELIMIT_STORAGE_URI", "API_RATE_LIMIT", "MODELS_D
             "MAX_CONTENT_LENGTH", "BATCH_MAX_ROWS",
             # hardening (issue #10)
             "AUTH_FAILURE_RATE_LIMIT", "BATCH_ROWS_PER_HIT", "API_KEY_CACHE_SECONDS", "HISTORY_MAX_PER_FIRM",
-            "MODEL_SIGNING_KEY")
+            "MODEL_SIGNING_KEY", "TRUSTED_PROXIES")
 INT_KEYS = {"MODEL_CHECK_SECONDS", "MAX_CONTENT_LENGTH", "BATCH_MAX_ROWS", "BATCH_ROWS_PER_HIT",
-            "API_KEY_CACHE_SECONDS", "HISTORY_MAX_PER_FIRM"}
+            "API_KEY_CACHE_SECONDS", "HISTORY_MAX_PER_FIRM", "TRUSTED_PROXIES"}
 
 
 class DefaultConfig:
@@ -27,6 +27,7 @@ class DefaultConfig:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024    # bytes; larger bodies get 413
     BATCH_MAX_ROWS = 1000
     HISTORY_MAX_PER_FIRM = 20               # stored recommendations kept per firm (oldest dropped)
+    TRUSTED_PROXIES = 0                     # 1 behind deploy/nginx.conf: client address from X-Forwarded-For
     MODEL_SIGNING_KEY = None                # if set, a model version needs manifest.sig = HMAC-SHA256(manifest.json)
     API_TITLE = "Export recommender API"
     API_VERSION = "v1"

@@ -1,23 +1,54 @@
-"""Prometheus metrics (per-app registry): requests, latency, errors, model version."""
+"""Prometheus metrics: requests, latency, errors, model version.
+
+Under gunicorn (PROMETHEUS_MULTIPROC_DIR set by gunicorn.conf.py) every
+worker writes its values to files in that directory and /metrics adds up all
+workers (prometheus_client multiprocess mode). Without it (tests, ``flask
+run``) each app has its own in-memory registry.
+"""
 
 from __future__ import annotations
 
+import os
 import time
 
 from flask import Flask, g, request
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import multiprocess
+
+
+def multiprocess_mode() -> bool:
+    return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 
 class Metrics:
     def __init__(self):
-        self.registry = CollectorRegistry()
-        self.requests = Counter("api_requests_total", "HTTP requests", ["endpoint", "method", "status"],
-                                registry=self.registry)
-        self.errors = Counter("api_errors_total", "HTTP responses with status >= 400", ["endpoint", "status"],
-                              registry=self.registry)
-        self.latency = Histogram("api_request_seconds", "request latency", ["endpoint"], registry=self.registry,
+        self.multiprocess = multiprocess_mode()
+        # in multiprocess mode values live in files; a registry is only built to read them
+        self.registry = None if self.multiprocess else CollectorRegistry()
+        reg = {"registry": self.registry} if self.registry is not None else {"registry": None}
+        self.requests = Counter("api_requests_total", "HTTP requests", ["endpoint", "method", "status"], **reg)
+        self.errors = Counter("api_errors_total", "HTTP responses with status >= 400", ["endpoint", "status"], **reg)
+        self.latency = Histogram("api_request_seconds", "request latency", ["endpoint"], **reg,
                                  buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
-        self.model = Gauge("api_model_info", "serving model version", ["version"], registry=self.registry)
+        # one series per live worker and version: a mixed fleet during a swap shows both
+        self.model = Gauge("api_model_info", "serving model version", ["version"], multiprocess_mode="liveall",
+                           **reg)
+
+    def set_model(self, version: str | None) -> None:
+        if version == getattr(self, "_version", None):
+            return
+        old, self._version = getattr(self, "_version", None), version
+        if old:
+            self.model.labels(old).set(0)  # in multiprocess mode a removed series would live on in its file
+        if version:
+            self.model.labels(version).set(1)
+
+    def exposition(self) -> bytes:
+        if self.multiprocess:
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry)
+        return generate_latest(self.registry)
 
     def init_app(self, app: Flask) -> None:
         @app.before_request

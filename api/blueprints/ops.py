@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, g
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from api.arguments import Blueprint
@@ -47,11 +47,8 @@ def readyz():
 def metrics():
     """Prometheus text format."""
     m = current_app.extensions["metrics"]
-    holder = current_app.extensions["model_holder"]
-    m.model.clear()
-    if holder.version:
-        m.model.labels(holder.version).set(1)
-    return current_app.response_class(generate_latest(m.registry), mimetype=CONTENT_TYPE_LATEST)
+    m.set_model(current_app.extensions["model_holder"].version)
+    return current_app.response_class(m.exposition(), mimetype=CONTENT_TYPE_LATEST)
 
 
 @blp.route("/model", methods=["GET"])
