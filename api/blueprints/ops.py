@@ -44,11 +44,13 @@ def readyz():
 
 
 @blp.route("/metrics", methods=["GET"])
+@blp.doc(responses={"200": {"description": "Prometheus text exposition format, all workers added up",
+                            "content": {"text/plain": {"schema": {"type": "string"}}}}})
 def metrics():
     """Prometheus text format."""
     m = current_app.extensions["metrics"]
     m.set_model(current_app.extensions["model_holder"].version)
-    return current_app.response_class(m.exposition(), mimetype=CONTENT_TYPE_LATEST)
+    return current_app.response_class(m.exposition(), content_type=CONTENT_TYPE_LATEST)
 
 
 @blp.route("/model", methods=["GET"])

@@ -35,10 +35,14 @@ def _rows() -> tuple[list[dict], bool]:
     if upload is not None or request.mimetype in ("text/csv", "application/csv", "text/plain"):
         raw = upload.read() if upload is not None else request.get_data(cache=True)
         return [{"line": r.line, "data": r.data, "errors": r.errors} for r in csv_upload.parse(raw)], True
+    if request.mimetype == "multipart/form-data":
+        raise ApiProblem(422, "Invalid input", "no CSV file", [{"field": "file", "reason": "required"}])
+    if not request.is_json:
+        raise ApiProblem(415, "Unsupported Media Type", "send JSON {\"firms\": [...]}, a CSV file in the "
+                                                        "multipart field 'file' or a text/csv body")
     payload = json_body()
     if payload is None:
-        raise ApiProblem(400, "Bad Request", "send JSON {\"firms\": [...]}, a CSV file in the 'file' field "
-                                             "or a text/csv body")
+        raise ApiProblem(422, "Invalid input", "empty body", [{"field": "firms", "reason": "required"}])
     try:
         firms = BatchIn().load(payload)["firms"]
     except ValidationError as exc:
@@ -50,15 +54,16 @@ def _rows() -> tuple[list[dict], bool]:
 @blp.keyed("read")
 @blp.arguments(RecommendQuery, location="query", as_kwargs=True)
 @blp.response(200, BatchOut)
-@blp.problems(400, 413, 422)
+@blp.problems(400, 413, 415, 422)
 @blp.doc(requestBody={
+    "required": True,
     "description": "Up to 1,000 profiles as JSON `{\"firms\": [...]}`, a CSV upload (`multipart/form-data`, "
                    "field `file`) or a raw `text/csv` body. CSV: columns "
                    f"{', '.join(CSV_COLUMNS)}; separator `,` or `;` (Italian Excel), UTF-8 (BOM optional) or "
                    "Windows-1252; lists inside a cell separated by the other separator or `|`. Every row gets "
                    "its result or its own errors. More than 1,000 rows: 413, for JSON and CSV alike; send chunks.",
     "content": {"application/json": {"schema": "BatchIn"},
-                "multipart/form-data": {"schema": {"type": "object", "properties": {
+                "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
                     "file": {"type": "string", "format": "binary"}}}},
                 "text/csv": {"schema": {"type": "string"}}}})
 def batch(lang, k):

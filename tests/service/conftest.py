@@ -30,7 +30,8 @@ def _database_url(tmp_path_factory) -> str:
 def app(tmp_path_factory):
     url = _database_url(tmp_path_factory)
     command.upgrade(alembic_config(url), "head")
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "API_RATE_LIMIT": "1000 per minute"})
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "API_RATE_LIMIT": "1000 per minute",
+                      "AUTH_FAILURE_RATE_LIMIT": "100000 per minute"})
     yield app
     app.extensions["db_engine"].dispose()
 

@@ -8,6 +8,15 @@ KEYED = {("post", "/recommendations"), ("post", "/recommendations/batch"), ("get
          ("get", "/firms/{firm_id}/recommendations/history"), ("get", "/feedback"), ("post", "/feedback")}
 
 
+def resolve(spec, obj):
+    while "$ref" in obj:
+        node = spec
+        for part in obj["$ref"].lstrip("#/").split("/"):
+            node = node[part]
+        obj = node
+    return obj
+
+
 def test_keyed_operations_document_security_and_errors(client):
     spec = client.get(f"{V1}/openapi.json").get_json()
     assert spec["components"]["securitySchemes"]["ApiKey"]["name"] == "X-API-Key"
@@ -17,7 +26,7 @@ def test_keyed_operations_document_security_and_errors(client):
         op = spec["paths"][V1 + path][method]
         assert op.get("security") == [{"ApiKey": []}], (method, path)
         for code in ("401", "403", "429"):
-            content = op["responses"][code]["content"]
+            content = resolve(spec, op["responses"][code])["content"]
             assert list(content) == ["application/problem+json"], (method, path, code)
             assert content["application/problem+json"]["schema"]["$ref"].endswith("/Problem")
         if "{firm_id}" in path:
@@ -27,3 +36,14 @@ def test_keyed_operations_document_security_and_errors(client):
         assert {"413", "422"} <= set(op["responses"]), (method, path)
     assert "security" not in spec["paths"][V1 + "/healthz"]["get"]
     assert "security" not in spec["paths"][V1 + "/provinces"]["get"]
+
+
+def test_every_error_response_is_problem_json(client):
+    spec = client.get(f"{V1}/openapi.json").get_json()
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            for code, response in op["responses"].items():
+                if code.startswith(("4", "5")) or code == "default":
+                    assert list(resolve(spec, response)["content"]) == ["application/problem+json"], (path, code)
