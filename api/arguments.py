@@ -64,6 +64,10 @@ class Blueprint(flask_smorest.Blueprint):
         return wrapper
 
     def arguments(self, schema, *, location="json", **kwargs):
+        # one schema instance per operation, not one per request (webargs would
+        # instantiate a class each time, deep-copying its fields); marshmallow 4
+        # schemas hold no per-load state, so sharing them across threads is safe
+        schema = schema() if isinstance(schema, type) else schema
         decorator = super().arguments(schema, location=location, **kwargs)
 
         def wrapper(func):

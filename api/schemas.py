@@ -5,7 +5,9 @@ is checked by the library, whose field errors come back as 422 too.
 """
 
 import re
+from functools import lru_cache
 
+import orjson
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from api.vat import is_valid_partita_iva
@@ -13,6 +15,17 @@ from recommender.errors import InvalidInput
 from recommender.maturity import QUESTION_IDS
 from recommender.recommend import FirmProfile
 from recommender.recommend.profile import KNOWN_FIELDS
+
+
+@lru_cache(maxsize=4096)
+def _profile_from_json(key: bytes) -> FirmProfile:
+    return FirmProfile.from_dict(orjson.loads(key))
+
+
+def firm_profile(data: dict) -> FirmProfile:
+    """FirmProfile.from_dict, remembered for recently seen profiles (FirmProfile is
+    immutable; invalid input raises InvalidInput every time and is not cached)."""
+    return _profile_from_json(orjson.dumps(data, option=orjson.OPT_SORT_KEYS, default=str))
 
 
 class WholeNumber(fields.Integer):
@@ -64,7 +77,7 @@ class FirmProfileIn(Schema):
             return
         profile = {k: v for k, v in data.items() if k in KNOWN_FIELDS}
         try:
-            FirmProfile.from_dict(profile)
+            firm_profile(profile)
         except InvalidInput as exc:
             messages: dict[str, list] = {}
             for err in exc.errors:

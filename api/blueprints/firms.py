@@ -11,8 +11,7 @@ from api.arguments import Blueprint
 from api.db.models import Firm, StoredRecommendation
 from api.errors import ApiProblem
 from api.pagination import page
-from api.schemas import FirmIn, FirmList, FirmOut, FirmPatch, HistoryOut, Page, RecommendQuery, StoredRecommendationOut
-from recommender.recommend import FirmProfile
+from api.schemas import FirmIn, firm_profile, FirmList, FirmOut, FirmPatch, HistoryOut, Page, RecommendQuery, StoredRecommendationOut
 
 blp = Blueprint("firms", __name__, url_prefix="/api/v1", description="Firm registry of a Chamber")
 PROFILE_FIELDS = set(FirmIn().fields) - {"name", "vat_number"}
@@ -21,7 +20,7 @@ PROFILE_FIELDS = set(FirmIn().fields) - {"name", "vat_number"}
 def _validated(data: dict) -> tuple[str, str | None, dict]:
     """(name, vat, profile); the profile checked by the library (422 with field errors)."""
     profile = {k: v for k, v in data.items() if k in PROFILE_FIELDS}
-    FirmProfile.from_dict(profile)  # raises InvalidInput -> 422 with field errors
+    firm_profile(profile)  # raises InvalidInput -> 422 with field errors
     return data.get("name"), data.get("vat_number"), profile
 
 
@@ -137,7 +136,7 @@ def create_firm_recommendation(firm_id, lang, k):
     version); only the newest HISTORY_MAX_PER_FIRM are kept per firm."""
     firm = _own_firm(firm_id)
     rec = current_app.extensions["model_holder"].get()
-    result = rec.recommend(FirmProfile.from_dict({**firm.profile, "name": firm.name}), k=k, lang=lang)
+    result = rec.recommend(firm_profile({**firm.profile, "name": firm.name}), k=k, lang=lang)
     row = StoredRecommendation(tenant_id=g.caller.tenant_id, firm_id=firm.id, model_version=rec.model.version,
                                result=result)
     store_for_firm(firm.id, row, then=_trim_history)

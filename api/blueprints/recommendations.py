@@ -10,8 +10,7 @@ from api.arguments import Blueprint
 from api.errors import ApiProblem, _flatten_marshmallow
 from api.fast_json import json_response
 from api.request_body import json_body
-from api.schemas import BatchIn, BatchOut, FirmProfileIn, Recommendation, RecommendQuery
-from recommender.recommend import FirmProfile
+from api.schemas import firm_profile, BatchIn, BatchOut, FirmProfileIn, Recommendation, RecommendQuery
 
 blp = Blueprint("recommendations", __name__, url_prefix="/api/v1", description="Recommendations for firms")
 CSV_COLUMNS = csv_upload.CSV_COLUMNS
@@ -25,7 +24,7 @@ CSV_COLUMNS = csv_upload.CSV_COLUMNS
 @blp.problems(413, 422)
 def recommend(profile, lang, k):
     """Markets, reasons, channels and next steps for one firm profile."""
-    result = current_app.extensions["model_holder"].get().recommend(FirmProfile.from_dict(profile), k=k, lang=lang)
+    result = current_app.extensions["model_holder"].get().recommend(firm_profile(profile), k=k, lang=lang)
     return json_response(result)  # 32 KB of plain JSON: serialised directly, not re-dumped by marshmallow
 
 
@@ -86,7 +85,7 @@ def batch(lang, k):
             errs = [{**e, "field": f"{prefix}.{e['field']}" if e["field"] else prefix} for e in errors]
             out.append({"row": r["line"], "ok": False, "result": None, "errors": errs})
             continue
-        result = rec.recommend(FirmProfile.from_dict(r["data"]), k=k, lang=lang)
+        result = rec.recommend(firm_profile(r["data"]), k=k, lang=lang)
         out.append({"row": r["line"], "ok": True, "result": result, "errors": None})
         ok += 1
     return json_response({"rows": out, "ok": ok, "failed": len(rows) - ok, "model_version": rec.model.version})
