@@ -11,7 +11,6 @@ from __future__ import annotations
 import http
 
 import flask_smorest
-from flask import request
 from marshmallow import Schema
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request

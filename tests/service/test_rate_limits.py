@@ -80,3 +80,28 @@ def test_redis_store_is_shared_by_workers(tmp_path):
     clients = [w1.test_client(), w2.test_client()]
     codes = [clients[i % 2].get(f"{V1}/feedback", headers={"X-API-Key": key}).status_code for i in range(6)]
     assert codes == [200, 200, 200, 200, 429, 429]
+
+
+def test_revoked_key_stops_working_within_the_cache_bound(tmp_path):
+    """Verified keys are remembered for API_KEY_CACHE_SECONDS; after that a
+    revoked key is refused (0 = refused at once)."""
+    import time
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from api.db.models import ApiKey
+
+    for ttl in (0, 0.5):
+        (tmp_path / str(ttl)).mkdir()
+        app = _app(tmp_path / str(ttl), API_KEY_CACHE_SECONDS=ttl)
+        with app.extensions["db_sessions"]() as s:
+            key = create_key(s, "T", "read")[0]
+        c = app.test_client()
+        assert c.get(f"{V1}/feedback", headers={"X-API-Key": key}).status_code == 200
+        with app.extensions["db_sessions"]() as s:
+            s.scalar(select(ApiKey).where(ApiKey.prefix == key.split(".")[0])).revoked_at = datetime.now(timezone.utc)
+            s.commit()
+        if ttl:
+            time.sleep(ttl + 0.1)
+        assert c.get(f"{V1}/feedback", headers={"X-API-Key": key}).status_code == 401
