@@ -59,7 +59,7 @@ class FirmForm(WebForm):
         super().__init__(*args, **kwargs)
         self.customer_type.choices = [("", _l("Let the sector's data decide"))] + [
             (k, v) for k, v in i18n.CUSTOMER_TYPES.items()]
-        self.maturity_level.choices = [(str(n), f"{n} – {i18n.LEVELS[n]}") for n in (1, 2, 3, 4)]
+        self.maturity_level.choices = [(str(n), f"{n} – {i18n.level_label(n)}") for n in (1, 2, 3, 4)]
         self.has_questionnaire = has_questionnaire
         if has_questionnaire:  # the level comes from the questionnaire
             del self.maturity_level
@@ -117,7 +117,7 @@ class RerankForm(WebForm):
     class Meta:
         csrf = False
 
-    customer_type = SelectField(i18n.FIELDS["customer_type"], validate_choice=True)
+    customer_type = SelectField(i18n.FIELDS["customer_type"], validate_choice=True, default="")
     current_markets = StringField(i18n.FIELDS["current_markets"], validators=[Optional(), Length(max=600)],
                                   description=_l("countries separated by commas, e.g. DE, Francia"))
     excluded_markets = StringField(i18n.FIELDS["excluded_markets"], validators=[Optional(), Length(max=600)],

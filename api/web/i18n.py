@@ -19,6 +19,7 @@ from flask_login import current_user
 
 from recommender.errors import FieldError
 from recommender.lookups import resolve_country
+from recommender.maturity import LABELS as LEVEL_LABELS
 from recommender.maturity import QUESTIONS
 
 
@@ -124,7 +125,6 @@ FIELDS = {
     "employees": _l("Employees"), "maturity_level": _l("Web maturity (estimate)"),
     "maturity_answers": _l("Questionnaire"), "market": _l("Market"), "status": _l("What happened"),
 }
-LEVELS = {1: _l("very low"), 2: _l("low"), 3: _l("high"), 4: _l("very high")}
 
 # the library's field-error reasons (English) -> translated; patterns for those with numbers in them
 REASONS = {
@@ -177,6 +177,15 @@ def reason(text: str) -> str:
 def form_field(error: FieldError) -> str:
     """The form field a library field error belongs to: ``current_markets[2]`` -> ``current_markets``."""
     return re.split(r"[.\[]", error.field or "", maxsplit=1)[0]
+
+
+def level_label(level) -> str:
+    """The web-maturity level's name (1-4) in the page language, as the library names it."""
+    try:
+        it, en = LEVEL_LABELS[int(level)]
+    except (KeyError, TypeError, ValueError):
+        return str(level)
+    return it if lang() == "it" else en
 
 
 def question_text(question_id: str) -> str:

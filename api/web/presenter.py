@@ -62,7 +62,7 @@ def part_value(market: dict, key: str) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def score_chart(result: dict, label_width: int = 150, plot_width: int = 420, bar_height: int = 18,
+def score_chart(result: dict, label_width: int = 170, plot_width: int = 600, bar_height: int = 18,
                 gap: int = 8) -> Chart:
     keys = part_keys(result)
     weights = result["scoring"]["weights"] if keys else {}

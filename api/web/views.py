@@ -199,7 +199,7 @@ def questionnaire(firm_id):
             attach_errors(form, exc)
         else:
             flash(_("Questionnaire saved: web maturity %(level)s of 4 (%(label)s), %(score)s yes out of 12.",
-                    level=row.level, label=i18n.LEVELS[row.level], score=row.score), "success")
+                    level=row.level, label=i18n.level_label(row.level), score=row.score), "success")
             return redirect(url_for("web.firm", firm_id=firm.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("firms/questionnaire.html", firm=firm, form=form, questions=QUESTIONS,
@@ -209,7 +209,7 @@ def questionnaire(firm_id):
 def _recommendation(firm, form: RerankForm):
     """(result or None, error message or None) for the firm with the page's what-if changes."""
     holder = current_app.extensions["model_holder"].get()
-    overrides = form.overrides() if form.validate() else {}
+    overrides = form.overrides() if request.args and form.validate() else {}
     try:
         result = registry.recommend_for_firm(holder, firm, overrides, k=K, lang=i18n.lang())
     except InvalidInput as exc:
