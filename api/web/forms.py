@@ -13,11 +13,17 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from api.registry import OUTCOME_STATUSES
 from api.web import i18n
 from recommender.maturity import QUESTIONS
+
+
+def options(pairs, optgroup=None) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices (tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(str(v), str(label), optgroup=optgroup) for v, label in pairs]
 
 
 def _split(text: str | None) -> list[str]:
@@ -43,7 +49,7 @@ class FirmForm(WebForm):
                            render_kw={"list": "place-options"})
     district = SelectField(i18n.FIELDS["district"], choices=[], validate_choice=False,
                            description=_l("optional; the list follows the province"))
-    customer_type = SelectField(i18n.FIELDS["customer_type"], validate_choice=True)
+    customer_type = SelectField(i18n.FIELDS["customer_type"], validate_choice=True, default="")
     maturity_level = SelectField(i18n.FIELDS["maturity_level"], validate_choice=True,
                                  description=_l("the questionnaire replaces this estimate"))
     current_markets = StringField(i18n.FIELDS["current_markets"], validators=[Optional(), Length(max=600)],
@@ -57,9 +63,9 @@ class FirmForm(WebForm):
 
     def __init__(self, *args, has_questionnaire: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.customer_type.choices = [("", _l("Let the sector's data decide"))] + [
-            (k, v) for k, v in i18n.CUSTOMER_TYPES.items()]
-        self.maturity_level.choices = [(str(n), f"{n} – {i18n.level_label(n)}") for n in (1, 2, 3, 4)]
+        self.customer_type.choices = options([("", _l("Let the sector's data decide")),
+                                              *i18n.CUSTOMER_TYPES.items()])
+        self.maturity_level.choices = options((n, f"{n} – {i18n.level_label(n)}") for n in (1, 2, 3, 4))
         self.has_questionnaire = has_questionnaire
         if has_questionnaire:  # the level comes from the questionnaire
             del self.maturity_level
@@ -90,7 +96,7 @@ class FirmForm(WebForm):
         }, has_questionnaire=bool(p.get("maturity_answers")), **kwargs)
 
 
-ANSWERS = [("yes", _l("Yes")), ("no", _l("No")), ("unknown", _l("Don't know"))]
+ANSWERS = [("yes", _l("Yes")), ("no", _l("No")), ("unknown", _l("Don't know"))]  # labels: lazy, per request
 
 
 class QuestionnaireForm(WebForm):
@@ -108,7 +114,8 @@ class QuestionnaireForm(WebForm):
 
 for _q in QUESTIONS:
     # labels are filled per request in the page language (see views.questionnaire)
-    setattr(QuestionnaireForm, _q.id, RadioField(_q.id, choices=ANSWERS, validators=[DataRequired()]))
+    setattr(QuestionnaireForm, _q.id, RadioField(_q.id, choices=[SelectChoice(v, label) for v, label in ANSWERS],
+                                                 validators=[DataRequired()]))
 
 
 class RerankForm(WebForm):
@@ -126,7 +133,7 @@ class RerankForm(WebForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.customer_type.choices = [("", _l("As in the firm's file"))] + list(i18n.CUSTOMER_TYPES.items())
+        self.customer_type.choices = options([("", _l("As in the firm's file")), *i18n.CUSTOMER_TYPES.items()])
 
     def overrides(self) -> dict:
         """The profile fields to change for this page view only."""
@@ -151,9 +158,12 @@ class OutcomeForm(WebForm):
     def __init__(self, *args, markets=(), channels=(), **kwargs):
         super().__init__(*args, **kwargs)
         # a dict groups the choices (recommended markets first); a list gets a placeholder
-        self.market.choices = markets if isinstance(markets, dict) else [("", _l("Choose a market"))] + list(markets)
-        self.channel_id.choices = [("", _l("No specific channel"))] + list(channels)
-        self.status.choices = [(s, i18n.OUTCOME_STATUS[s]) for s in OUTCOME_STATUSES]
+        if isinstance(markets, dict):
+            self.market.choices = [c for group, pairs in markets.items() for c in options(pairs, str(group))]
+        else:
+            self.market.choices = options([("", _l("Choose a market")), *markets])
+        self.channel_id.choices = options([("", _l("No specific channel")), *channels])
+        self.status.choices = options((s, i18n.OUTCOME_STATUS[s]) for s in OUTCOME_STATUSES)
 
 
 class LanguageForm(FlaskForm):

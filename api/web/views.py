@@ -21,7 +21,7 @@ from api.auth import csrf
 from api.auth.users import set_locale
 from api.blueprints.reference import search_items
 from api.web import i18n, pdf, presenter
-from api.web.forms import FirmForm, LanguageForm, OutcomeForm, QuestionnaireForm, RerankForm
+from api.web.forms import FirmForm, LanguageForm, OutcomeForm, QuestionnaireForm, RerankForm, options
 from recommender.errors import InvalidInput, LookupFailed
 from recommender.lookups import all_countries, all_districts, districts_for_province, resolve_province
 from recommender.maturity import QUESTIONS
@@ -102,7 +102,7 @@ def firms():
 @login_required
 def firm_new():
     form = FirmForm()
-    form.district.choices = _district_choices(form.province.data, form.district.data)
+    form.district.choices = options(_district_choices(form.province.data, form.district.data))
     if form.validate_on_submit():
         try:
             firm = registry.create_firm(g.db, current_user.tenant_id, form.to_firm_data())
@@ -121,7 +121,7 @@ def firm_edit(firm_id):
     firm = _firm_or_404(firm_id)
     has_q = bool(firm.profile.get("maturity_answers"))
     form = FirmForm(has_questionnaire=has_q) if request.method == "POST" else FirmForm.from_firm(firm)
-    form.district.choices = _district_choices(form.province.data, form.district.data)
+    form.district.choices = options(_district_choices(form.province.data, form.district.data))
     if form.validate_on_submit():
         try:
             registry.update_firm(g.db, firm, form.to_firm_data())
