@@ -147,6 +147,15 @@ def store_recommendation(session, firm: Firm, model_version: str, result: dict) 
     return row
 
 
+def remember_recommendation(session, firm: Firm, model_version: str, result: dict) -> StoredRecommendation:
+    """Store the recommendation unless it is the same as the latest one stored
+    for the firm (same model version, same result): viewing a page twice adds no row."""
+    latest = latest_recommendation(session, firm)
+    if latest is not None and latest.model_version == model_version and latest.result == result:
+        return latest
+    return store_recommendation(session, firm, model_version, result)
+
+
 def latest_recommendation(session, firm: Firm) -> StoredRecommendation | None:
     return session.scalar(select(StoredRecommendation).where(
         StoredRecommendation.firm_id == firm.id, StoredRecommendation.tenant_id == firm.tenant_id)

@@ -53,7 +53,7 @@ class FirmForm(WebForm):
     maturity_level = SelectField(i18n.FIELDS["maturity_level"], validate_choice=True,
                                  description=_l("the questionnaire replaces this estimate"))
     current_markets = StringField(i18n.FIELDS["current_markets"], validators=[Optional(), Length(max=600)],
-                                  description=_l("countries separated by commas, e.g. DE, Francia"))
+                                  description=_l("countries separated by commas, e.g. DE, France"))
     excluded_markets = StringField(i18n.FIELDS["excluded_markets"], validators=[Optional(), Length(max=600)],
                                    description=_l("countries separated by commas"))
     languages = StringField(i18n.FIELDS["languages"], validators=[Optional(), Length(max=100)],
@@ -126,7 +126,7 @@ class RerankForm(WebForm):
 
     customer_type = SelectField(i18n.FIELDS["customer_type"], validate_choice=True, default="")
     current_markets = StringField(i18n.FIELDS["current_markets"], validators=[Optional(), Length(max=600)],
-                                  description=_l("countries separated by commas, e.g. DE, Francia"))
+                                  description=_l("countries separated by commas, e.g. DE, France"))
     excluded_markets = StringField(i18n.FIELDS["excluded_markets"], validators=[Optional(), Length(max=600)],
                                    description=_l("countries separated by commas"))
     submit = SubmitField(_l("Update the ranking"))

@@ -218,7 +218,7 @@ def _recommendation(firm, form: RerankForm):
         attach_errors(form, exc)  # the changed fields are wrong: show them, keep the firm's own ranking
         return _recommendation(firm, RerankForm(formdata=None))
     if not overrides:
-        registry.store_recommendation(g.db, firm, holder.model.version, result)
+        registry.remember_recommendation(g.db, firm, holder.model.version, result)
     return result, None
 
 

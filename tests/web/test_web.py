@@ -195,7 +195,13 @@ def test_recommendation_page_rerank_and_pdf(prato):
 
 def test_outcomes_are_api_feedback_and_feed_the_dashboard(app, prato):
     firm_id = new_firm(prato, name="Outcome Srl")
-    prato.get(f"/firms/{firm_id}/recommendation")  # stores a recommendation
+    prato.get(f"/firms/{firm_id}/recommendation")  # stores a recommendation (once: the same one is not stored again)
+    prato.get(f"/firms/{firm_id}/recommendation")
+    with app.extensions["db_sessions"]() as s:
+        key = create_key(s, "CCIAA Prato", "read")[0]
+    history = app.test_client().get(f"/api/v1/firms/{firm_id}/recommendations/history",
+                                    headers={"X-API-Key": key}).get_json()["items"]
+    assert len(history) == 1
     r = prato.get(f"/firms/{firm_id}")
     assert "Mercati consigliati" in r.text  # recommended markets offered first
     r = prato.post(f"/firms/{firm_id}/outcomes", {"market": "DEU", "channel_id": "amazon-de", "status": "first_sale",
@@ -204,8 +210,6 @@ def test_outcomes_are_api_feedback_and_feed_the_dashboard(app, prato):
     assert "prima vendita" in prato.get(f"/firms/{firm_id}").text
     r = prato.post(f"/firms/{firm_id}/outcomes", {"market": "", "status": "started", "date": "2026-11-20"})
     assert r.status_code == 422
-    with app.extensions["db_sessions"]() as s:
-        key = create_key(s, "CCIAA Prato", "read")[0]
     items = app.test_client().get("/api/v1/feedback", headers={"X-API-Key": key}).get_json()["items"]
     mine = [i for i in items if i["firm_id"] == firm_id]
     assert mine and mine[0]["market"] == "DEU" and mine[0]["status"] == "first_sale"
