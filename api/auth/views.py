@@ -26,13 +26,14 @@ def _check_csrf():
     csrf.protect()  # only does work on POST/PUT/PATCH/DELETE; raises CSRFError (400)
 
 
-def _safe_next(target: str | None) -> str:
-    """Only redirect to a path on this site (no open redirect)."""
-    if target:
+def safe_path(target: str | None, default: str) -> str:
+    """``target`` if it is a path on this site, else ``default`` (no open redirect:
+    not ``//host``, not ``/\\host``, no scheme)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        if not parts.scheme and not parts.netloc:
             return target
-    return url_for("web.firms")
+    return default
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -49,7 +50,7 @@ def login():
                 session["lang"] = lang
             session.permanent = True
             login_user(load_signed_in(g.db, str(user.id)))
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_path(request.args.get("next"), url_for("web.firms")))
         flash(_("Wrong e-mail or password."), "error")
         return render_template("login.html", form=form), 401
     return render_template("login.html", form=form)

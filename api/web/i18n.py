@@ -87,6 +87,15 @@ VINTAGES = {
     "intermediate": DEMAND_TYPES["intermediate"], "household": DEMAND_TYPES["household"],
     "investment": DEMAND_TYPES["investment"],
 }
+# the library's data-vintage texts (English) -> translated; unknown ones are shown as they are
+VINTAGE_TEXTS = {
+    "World Bank Global Findex 2021": _l("World Bank Global Findex 2021"),
+    "World Bank LPI 2016": _l("World Bank LPI 2016"),
+    "World Bank WDI (latest 2023)": _l("World Bank WDI (latest 2023)"),
+    "European Commission DG Trade list, curated 2025": _l("European Commission DG Trade list, curated 2025"),
+    "EU restrictive measures, curated (see restricted_markets.as_of)":
+        _l("EU restrictive measures, curated (dates in each warning)"),
+}
 # the capabilities asked by the questionnaire, as short noun phrases (channel prerequisites, missing steps)
 CAPABILITIES = {
     "website": _l("own website"),

@@ -130,5 +130,5 @@ def flatten_vintages(vintages: dict, prefix: str = "") -> list[tuple[str, str]]:
         if isinstance(v, dict):
             out += flatten_vintages(v, name)
         else:
-            out.append((name, str(v)))
+            out.append((name, i18n.label(i18n.VINTAGE_TEXTS, v) if v in i18n.VINTAGE_TEXTS else str(v)))
     return out

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from api import chamber_stats, registry
 from api.auth import csrf
 from api.auth.users import set_locale
+from api.auth.views import safe_path
 from api.blueprints.reference import search_items
 from api.web import i18n, pdf, presenter
 from api.web.forms import FirmForm, LanguageForm, OutcomeForm, QuestionnaireForm, RerankForm, options
@@ -276,8 +277,7 @@ def language():
         session["lang"] = form.lang.data
         if current_user.is_authenticated:
             set_locale(g.db, current_user.id, form.lang.data)
-    target = form.next.data or ""
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("web.index"))
+    return redirect(safe_path(form.next.data, url_for("web.index")))
 
 
 # -- autocomplete fragments (htmx; the pages work without them) ----------------

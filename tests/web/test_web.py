@@ -298,7 +298,7 @@ def test_users_cli(app):
         assert authenticate(s, "new@lucca.example", r.stdout.strip()) is not None
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x"])
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example/x"])
 def test_login_never_redirects_off_site(app, target):
     b = Browser(app.test_client())
     b.get("/login")
