@@ -1,4 +1,5 @@
-"""Web app fixtures: a fresh migrated SQLite database per module, two
+"""Web app fixtures: a fresh migrated database per module (SQLite, or
+PostgreSQL when TEST_DATABASE_URL is set), two
 Chambers with one user each, and a signed-in test client."""
 
 import pytest
@@ -8,12 +9,12 @@ from api import create_app
 from api.auth.users import create_user
 from api.cli import alembic_config
 
-from webclient import PASSWORDS, Browser
+from webclient import PASSWORDS, Browser, database_url
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('webdb') / 'web.db'}"
+    url = database_url(tmp_path_factory)
     command.upgrade(alembic_config(url), "head")
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "API_RATE_LIMIT": "1000 per minute",
                       "LOGIN_RATE_LIMIT": "1000 per minute"})
