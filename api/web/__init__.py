@@ -18,7 +18,7 @@ babel = Babel()
 
 
 def _is_api(path: str) -> bool:
-    return path.startswith("/api/") or path.startswith("/static/")
+    return path.startswith(("/api/", "/static/"))
 
 
 def init_app(app: Flask) -> None:

@@ -84,7 +84,7 @@ class FirmForm(WebForm):
         return data
 
     @classmethod
-    def from_firm(cls, firm, **kwargs) -> "FirmForm":
+    def from_firm(cls, firm, **kwargs) -> FirmForm:
         p = firm.profile
         return cls(data={
             "name": firm.name, "vat_number": firm.vat_number or "", "ateco": p.get("ateco", ""),

@@ -17,7 +17,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from recommender.errors import FieldError
+from recommender.errors import FieldError, LookupFailed
 from recommender.lookups import resolve_country
 from recommender.maturity import LABELS as LEVEL_LABELS
 from recommender.maturity import QUESTIONS
@@ -208,7 +208,7 @@ def country_name(code: str) -> str:
     """A country's name in the page language from its ISO code (the code if unknown)."""
     try:
         c = resolve_country(code)
-    except Exception:  # an unknown code stays visible as it is
+    except LookupFailed:  # an unknown code stays visible as it is
         return str(code)
     return c.name_it if lang() == "it" else c.name_en
 

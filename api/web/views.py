@@ -10,8 +10,19 @@ import csv
 import io
 from datetime import date
 
-from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session,
-                   url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
@@ -171,9 +182,7 @@ def outcome_new(firm_id):
         try:
             registry.record_feedback(g.db, firm, form.market.data, form.status.data, form.date.data,
                                      channel_id=form.channel_id.data or None, note=form.note.data or None)
-        except InvalidInput as exc:
-            attach_errors(form, exc)
-        except LookupFailed as exc:
+        except (InvalidInput, LookupFailed) as exc:
             attach_errors(form, exc)
         else:
             flash(_("Outcome recorded."), "success")
@@ -229,10 +238,10 @@ def recommendation(firm_id):
     firm = _firm_or_404(firm_id)
     form = RerankForm(formdata=request.args)
     result, error = _recommendation(firm, form)
-    ctx = dict(firm=firm, form=form, result=result, error=error,
-               chart=presenter.score_chart(result) if result else None,
-               groups=presenter.market_groups(result["markets"]) if result else [],
-               vintages=presenter.flatten_vintages(result.get("data_vintages")) if result else [])
+    ctx = {"firm": firm, "form": form, "result": result, "error": error,
+           "chart": presenter.score_chart(result) if result else None,
+           "groups": presenter.market_groups(result["markets"]) if result else [],
+           "vintages": presenter.flatten_vintages(result.get("data_vintages")) if result else []}
     if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
         return render_template("recommendation/_body.html", **ctx)
     return render_template("recommendation/page.html", **ctx)

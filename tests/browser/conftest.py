@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import sync_playwright
-
 from support import LiveServer, launch
 
 
@@ -39,8 +38,8 @@ def page(browser, request, tmp_path_factory):
     yield pg
     rep = getattr(request.node, "rep_call", None)
     if rep is not None and rep.failed:
-        shots = tmp_path_factory.mktemp("screenshots", numbered=False) if not (
-            tmp_path_factory.getbasetemp() / "screenshots").exists() else tmp_path_factory.getbasetemp() / "screenshots"
+        shots = tmp_path_factory.getbasetemp() / "screenshots"
+        shots.mkdir(exist_ok=True)
         path = shots / f"{request.node.name}.png"
         pg.screenshot(path=str(path), full_page=True)
         print(f"\nscreenshot of the failing page: {path}")

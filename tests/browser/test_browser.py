@@ -8,7 +8,6 @@ import re
 
 import pytest
 from pypdf import PdfReader
-
 from support import axe_violations, login
 
 pytestmark = pytest.mark.browser

@@ -4,12 +4,11 @@ Chambers with one user each, and a signed-in test client."""
 
 import pytest
 from alembic import command
+from webclient import PASSWORDS, Browser, database_url
 
 from api import create_app
 from api.auth.users import create_user
 from api.cli import alembic_config
-
-from webclient import PASSWORDS, Browser, database_url
 
 
 @pytest.fixture(scope="module")

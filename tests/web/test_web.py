@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from webclient import Browser
 
 from api.auth.users import authenticate
 from api.db.models import User
 from api.keys import create_key
 from recommender.maturity import QUESTION_IDS
-from webclient import Browser
 
 FIRM = {"name": "Lanificio Sassolese", "ateco": "1413", "province": "Sassuolo", "maturity_level": "2"}
 ALL_YES = {q: "yes" for q in QUESTION_IDS}
