@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from flask import g
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
+from api import registry
 from api.blueprints.firms import _own_firm
-from api.db.models import Feedback
 from api.keys import require_key
 from api.schemas import FeedbackIn, FeedbackList, FeedbackOut
-from recommender.lookups import resolve_country
 
 blp = Blueprint("feedback", __name__, url_prefix="/api/v1", description="Outcome feedback")
 
@@ -21,17 +19,13 @@ blp = Blueprint("feedback", __name__, url_prefix="/api/v1", description="Outcome
 @blp.response(201, FeedbackOut)
 def create_feedback(data):
     firm = _own_firm(data["firm_id"])  # 404 for another tenant's firm
-    market = resolve_country(data["market"], field="market").iso3
-    fb = Feedback(tenant_id=g.caller.tenant_id, firm_id=firm.id, market=market, channel_id=data.get("channel_id"),
-                  status=data["status"], date=data["date"], revenue_band=data.get("revenue_band"), note=data.get("note"))
-    g.db.add(fb)
-    g.db.commit()
-    return fb
+    return registry.record_feedback(g.db, firm, data["market"], data["status"], data["date"],
+                                    channel_id=data.get("channel_id"), revenue_band=data.get("revenue_band"),
+                                    note=data.get("note"))
 
 
 @blp.route("/feedback", methods=["GET"])
 @require_key("read")
 @blp.response(200, FeedbackList)
 def list_feedback():
-    rows = g.db.scalars(select(Feedback).where(Feedback.tenant_id == g.caller.tenant_id).order_by(Feedback.id.desc())).all()
-    return {"items": rows}
+    return {"items": registry.feedback_for(g.db, g.caller.tenant_id)}
