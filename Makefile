@@ -30,7 +30,7 @@ translations: $(CATALOGS:.po=.mo)
 translations-extract: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	  --project export-recommender --version 0.1.0 -o api/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i api/translations/messages.pot -d api/translations --no-location --no-fuzzy-matching
+	$(VENV)/bin/pybabel update -i api/translations/messages.pot -d api/translations --no-fuzzy-matching --no-wrap
 
 # The service: migrations applied, then gunicorn on 127.0.0.1:8000 (SQLite under
 # instance/ and the shipped model by default; DATABASE_URL for PostgreSQL).

@@ -48,12 +48,15 @@ def label(table: dict, key) -> str:
 
 
 SCORE_PARTS = {
+    "peers": _l("Where Italian firms already sell"),
+    "unrealised": _l("Unrealised potential"),
+    "evidence": _l("District evidence"),
     "potential": _l("Market potential"),
     "opportunity": _l("Untapped opportunity"),
     "readiness_fit": _l("Fit with the firm's web maturity"),
     "demand": _l("Demand"),
     "gravity": _l("Distance and ties"),
-    "forecast": _l("Expected growth"),
+    "forecast": _l("Five-year forecast"),
     "district": _l("District evidence"),
     "persistence": _l("Past trade"),
 }
@@ -76,11 +79,15 @@ CHANNEL_TYPES = {
 EFFORT = {"low": _l("low"), "medium": _l("medium"), "high": _l("high")}
 MARKET_STATUS = {"new": _l("new market"), "expand": _l("already served: expand")}
 RESTRICTION_LEVELS = {"partial": _l("partial restrictions"), "embargo": _l("embargo")}
+STAND_INS = {"national": _l("national figure"), "regional": _l("regional figure"),
+             "province_total": _l("whole-province exports")}
 HORIZONS = {"now": _l("Markets to start with"), "prepare": _l("Markets to prepare for")}
 OUTCOME_STATUS = {"planned": _l("planned"), "started": _l("started"), "first_sale": _l("first sale"),
                   "abandoned": _l("abandoned")}
 ROLES = {"borsista": _l("borsista"), "staff": _l("Chamber staff")}
 VINTAGES = {
+    "peers": _l("Where Italian firms already sell"), "forecast": _l("Five-year forecast"),
+    "unrealised": _l("Unrealised potential"), "district_evidence": _l("District evidence"),
     "potential": _l("Market potential"), "demand_mix": _l("Italy's sales mix"),
     "online_purchase": _l("Online purchases"), "logistics": _l("Logistics"), "gravity": _l("Distances"),
     "gdp": _l("GDP"), "trade_agreements": _l("Trade agreements"), "restrictions": _l("Restrictions"),
@@ -89,6 +96,13 @@ VINTAGES = {
 }
 # the library's data-vintage texts (English) -> translated; unknown ones are shown as they are
 VINTAGE_TEXTS = {
+    "OECD ICIO 2022 (intermediate); household and investment: 2022 estimates":
+        _l("OECD ICIO 2022 (business purchases); consumers and investment: 2022 estimates"),
+    "forecast model, features of 2022, horizon 2027 (trained on WIOD 1995-2011)":
+        _l("forecast model, 2022 data, horizon 2027 (trained on WIOD 1995-2011)"),
+    "PPML-FE on OECD ICIO 2022 without Italy": _l("gravity model (PPML) on OECD ICIO 2022, fitted without Italy"),
+    "public reports 2003-2025 (district_destinations)": _l("public reports on the districts, 2003-2025"),
+    "CEPII GeoDist": _l("CEPII GeoDist"),
     "World Bank Global Findex 2021": _l("World Bank Global Findex 2021"),
     "World Bank LPI 2016": _l("World Bank LPI 2016"),
     "World Bank WDI (latest 2023)": _l("World Bank WDI (latest 2023)"),

@@ -34,7 +34,7 @@ from recommender.maturity import LABELS as LEVEL_LABELS
 from recommender.model.artifact import LoadedModel
 from recommender.next_steps import next_steps
 from recommender.recommend import reasons as R
-from recommender.recommend.readiness import capability, demand_parts, demandingness, required_level
+from recommender.recommend.readiness import demand_parts, demandingness, required_level
 from recommender.recommend.profile import FirmProfile
 from recommender.recommend.score import CUSTOMER_DEMAND_TYPES, PARTS, blend, market_parts
 
@@ -103,7 +103,6 @@ class Recommender:
                          "(agriculture, mining, manufacturing, ATECO 01-33)", value=profile.ateco.division)])
         customer = profile.customer_type or self.default_customer_type(sector)
         m = profile.maturity
-        cap = capability(m)
         province = profile.province.sigla if profile.province is not None else None
         district = profile.district.slug if profile.district is not None else None
         own = self._own(profile.ateco.division, province, district)
@@ -126,7 +125,7 @@ class Recommender:
             row = ranked[iso3]
             d = demanding[iso3]
             needs = required_level(d)
-            horizon = "now" if cap >= d - 1e-9 else "prepare"
+            horizon = "now" if needs <= m.level else "prepare"
             static = self.static[iso3]
             market = {"iso3": iso3, "iso2": static["iso2"], "name_it": static["name_it"],
                       "name_en": static["name_en"]}

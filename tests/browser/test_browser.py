@@ -110,7 +110,7 @@ def test_borsista_journey(page, live, tmp_path):
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
     body = page.locator("main").inner_text()
-    assert "Market potential" in body and "Potenziale" not in body
+    assert "Where Italian firms already sell" in body and "Potenziale" not in body
     accessible(page)
     page.click("button[name=lang][value=it]")
     page.wait_for_load_state()

@@ -170,8 +170,9 @@ def test_recommendation_page_rerank_and_pdf(prato):
     r = prato.get(f"/firms/{firm_id}/recommendation")
     assert r.status_code == 200
     page = text_of(r.text)
-    for part in ("Potenziale del mercato", "Opportunità non sfruttata", "Germania", "Prossimi passi",
-                 "Mercati esclusi", "Versione del modello", "Cosa serve:"):
+    for part in ("Dove già vendono le imprese italiane", "Previsione a cinque anni", "Potenziale non sfruttato",
+                 "Germania", "Prossimi passi", "Mercati esclusi", "Versione del modello", "Cosa serve:",
+                 "Mercati per iniziare", "Dati che sono stime"):
         assert part in page, part
     assert "<svg" in r.text and 'role="img"' in r.text
     assert re.search(r"\d+,\d", page)  # Italian decimals
@@ -227,8 +228,8 @@ def test_english_page_and_locale_formats(prato):
     assert r.status_code == 302 and r.location.endswith(f"/firms/{firm_id}")
     r = prato.get(f"/firms/{firm_id}/recommendation")
     page = text_of(r.text)
-    assert '<html lang="en">' in r.text and "Market potential" in page and "Germany" in page
-    assert "Potenziale" not in page and "Germania" not in page and "Requisiti" not in page
+    assert '<html lang="en">' in r.text and "Where Italian firms already sell" in page and "Germany" in page
+    assert "Potenziale" not in page and "Previsione" not in page and "Germania" not in page and "Requisiti" not in page
     assert re.search(r"\d+\.\d", page)
     prato.post("/language", {"lang": "it"})
     assert "Scheda impresa" in text_of(prato.get(f"/firms/{firm_id}").text)
