@@ -15,7 +15,22 @@ import pandas as pd
 from sklearn.model_selection import GroupKFold
 
 from recommender import columns as C
-from recommender.training.evaluate import per_query_metrics
+from recommender.model import metrics as M
+from recommender.training.dataset import group_sizes
+
+
+def per_query_metrics(rows: pd.DataFrame, scores: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One row per (query, method) with every metric. ``rows`` sorted by qid."""
+    out = []
+    starts = np.r_[0, np.cumsum(group_sizes(rows))]
+    label = rows["label"].to_numpy()
+    value = rows["target_value"].to_numpy()
+    meta = rows.iloc[starts[:-1]][["qid", C.SOURCE, C.YEAR, C.EXPORTER, C.SECTOR, C.DEMAND]].to_dict("records")
+    for q, (a, b) in enumerate(zip(starts[:-1], starts[1:])):
+        for method, s in scores.items():
+            m = M.query_metrics(label[a:b], value[a:b], s[a:b], top_n=10)
+            out.append({**meta[q], "method": method, **m})
+    return pd.DataFrame(out)
 
 
 def forecast_splits(data: pd.DataFrame, folds: int, seed: int, test_base: int = 2006, last_train_target: int = 2006):
