@@ -1,20 +1,41 @@
 # Two entry points, see README: `make run` and `make test`.
-# Both create their own virtual environment (.venv) from pinned constraints.
+# Both create their own virtual environment (.venv) from pinned constraints,
+# install the Debian packages the PDF plan and the browser tests need
+# (scripts/install-system-packages, when root) and compile the translations.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
+CATALOGS := $(wildcard api/translations/*/LC_MESSAGES/messages.po)
 
-.PHONY: run demo test data train bench clean
+.PHONY: run demo test data train bench clean system-packages translations translations-extract screenshots
 
 $(VENV)/.installed: pyproject.toml constraints.txt
+	scripts/install-system-packages
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
+# Debian packages (Pango for WeasyPrint, Chromium for the browser tests): a no-op when present
+system-packages:
+	scripts/install-system-packages
+
+# compiled catalogs (.mo) are built from the committed .po files, not committed
+%.mo: %.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -i $< -o $@
+
+translations: $(CATALOGS:.po=.mo)
+
+# after changing user-facing strings: refresh the template and the catalogs, then translate the new entries
+translations-extract: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --project export-recommender --version 0.1.0 -o api/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i api/translations/messages.pot -d api/translations --no-fuzzy-matching --no-wrap
+
 # The service: migrations applied, then gunicorn on 127.0.0.1:8000 (SQLite under
 # instance/ and the shipped model by default; DATABASE_URL for PostgreSQL).
-run: $(VENV)/.installed
+# The web app for borsisti is at / (sign in), the API under /api/v1.
+run: $(VENV)/.installed translations
 	$(VENV)/bin/flask --app api db upgrade
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py
 
@@ -22,7 +43,7 @@ run: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(PY) -m recommender.recommend --ateco 23.31 --province MO --maturity-level 2 --customer b2b -k 10
 
-test: $(VENV)/.installed
+test: system-packages $(VENV)/.installed translations
 	$(PY) -m pytest
 
 data: $(VENV)/.installed
@@ -30,6 +51,10 @@ data: $(VENV)/.installed
 
 train: $(VENV)/.installed
 	$(PY) -m recommender.train
+
+# the README's screenshots (docs/screenshots/), Italian and English
+screenshots: $(VENV)/.installed translations
+	$(PY) scripts/docs-screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -38,6 +38,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{os.path.join(app.instance_path, 'recommender.db')}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = cfg.instance_secret_key(app.instance_path)
 
     # database: one engine per app, one session per request
     engine = make_engine(app.config["DATABASE_URL"])
@@ -73,9 +75,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from api.blueprints import feedback, firms, ops, recommendations, reference
 
-    limits.init_app(app, (recommendations.blp, firms.blp, feedback.blp))
+    limiter = limits.init_app(app, (recommendations.blp, firms.blp, feedback.blp))
     for blp in (recommendations.blp, firms.blp, feedback.blp, reference.blp, ops.blp):
         api.register_blueprint(blp)
+
+    # the web app for borsisti and Chamber staff: sign-in, then server-rendered pages
+    # (no API key, no JSON body parser: session login and CSRF-checked forms)
+    from api import auth, web
+    auth.init_app(app, limiter)
+    web.init_app(app)
 
     from api.cli import alembic_head, register as register_cli
     app.extensions["alembic_head"] = alembic_head()

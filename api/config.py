@@ -3,14 +3,19 @@ present, then environment variables, then the test config passed to
 ``create_app``."""
 
 import os
+import secrets
+import time
 
 ENV_KEYS = ("DATABASE_URL", "RATELIMIT_STORAGE_URI", "API_RATE_LIMIT", "MODELS_DIR", "MODEL_CHECK_SECONDS",
             "MAX_CONTENT_LENGTH", "BATCH_MAX_ROWS",
             # hardening (issue #10)
             "AUTH_FAILURE_RATE_LIMIT", "BATCH_ROWS_PER_HIT", "API_KEY_CACHE_SECONDS", "HISTORY_MAX_PER_FIRM",
-            "MODEL_SIGNING_KEY", "TRUSTED_PROXIES")
+            "MODEL_SIGNING_KEY", "TRUSTED_PROXIES",
+            # web app (issue #9)
+            "SECRET_KEY", "SESSION_COOKIE_SECURE", "LOGIN_RATE_LIMIT")
 INT_KEYS = {"MODEL_CHECK_SECONDS", "MAX_CONTENT_LENGTH", "BATCH_MAX_ROWS", "BATCH_ROWS_PER_HIT",
             "API_KEY_CACHE_SECONDS", "HISTORY_MAX_PER_FIRM", "TRUSTED_PROXIES"}
+BOOL_KEYS = {"SESSION_COOKIE_SECURE"}
 
 
 class DefaultConfig:
@@ -38,11 +43,52 @@ class DefaultConfig:
     OPENAPI_SWAGGER_UI_URL = "/static/swagger-ui/"  # vendored files, no CDN
     JSON_SORT_KEYS = False
 
+    # web app (api/web, api/auth): signed session cookie, CSRF on every form
+    SECRET_KEY = None                       # default: generated once into instance/secret_key
+    # Secure cookies are only sent over https: turn on (SESSION_COOKIE_SECURE=1)
+    # wherever the app is served over TLS; off so http://127.0.0.1 dev works.
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600   # seconds: one working day
+    LOGIN_RATE_LIMIT = "10 per minute"      # per client address, on login attempts
+    WTF_CSRF_CHECK_DEFAULT = False          # the web blueprints check CSRF; the API uses keys instead
+    WTF_CSRF_TIME_LIMIT = None              # a token lives as long as the session
+    LANGUAGES = ("it", "en")                # the first is the default
+    BABEL_DEFAULT_LOCALE = "it"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
+
 
 def from_env() -> dict:
     out = {}
     for key in ENV_KEYS:
         if key in os.environ:
             value = os.environ[key]
-            out[key] = int(value) if key in INT_KEYS else value
+            if key in INT_KEYS:
+                value = int(value)
+            elif key in BOOL_KEYS:
+                value = value.strip().lower() in ("1", "true", "yes", "on")
+            out[key] = value
     return out
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """The key that signs session cookies when none is configured: made once
+    with ``secrets`` and kept in ``instance/secret_key`` (mode 0600), so every
+    worker and restart shares it. Created atomically: two workers starting
+    together read the same key."""
+    path = os.path.join(instance_path, "secret_key")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    for _ in range(50):  # the creator may still be writing
+        with open(path) as f:
+            key = f.read().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty: delete it or set SECRET_KEY")

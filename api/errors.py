@@ -1,6 +1,7 @@
-"""Every error is ``application/problem+json`` (RFC 9457): type, title,
-status, detail and, for validation, ``errors`` with field paths. Bad input
-never yields a 500."""
+"""Every error of the API is ``application/problem+json`` (RFC 9457): type,
+title, status, detail and, for validation, ``errors`` with field paths. Bad
+input never yields a 500. (The web app's pages answer with HTML error pages
+instead: see api/web.)"""
 
 from __future__ import annotations
 
@@ -58,6 +59,21 @@ def _flatten_marshmallow(messages, path="") -> list[dict]:
     return out
 
 
+# an outage or overload of the database, not a bug: 503, the client may retry
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, SATimeoutError)
+
+
+def model_unavailable(e: ModelError):
+    """No verified model to serve: the service is not ready (503, no server paths)."""
+    from api.model_holder import without_paths
+    return problem(503, "Service Unavailable", f"model: {without_paths(str(e))}", headers={"Retry-After": "30"})
+
+
+def database_unavailable(e: Exception):
+    current_app.logger.error("database unavailable: %s", e)
+    return problem(503, "Service Unavailable", "database unavailable; retry later", headers={"Retry-After": "5"})
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(ApiProblem)
     def _api_problem(e: ApiProblem):
@@ -71,17 +87,9 @@ def register(app: Flask) -> None:
     def _lookup(e: LookupFailed):
         return problem(422, "Invalid input", str(e), field_errors([e.error]))
 
-    @app.errorhandler(ModelError)
-    def _no_model(e: ModelError):  # no verified model to serve: the service is not ready
-        from api.model_holder import without_paths
-        return problem(503, "Service Unavailable", f"model: {without_paths(str(e))}", headers={"Retry-After": "30"})
-
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(InterfaceError)
-    @app.errorhandler(SATimeoutError)
-    def _database_down(e):  # an outage or overload, not a bug: the client may retry
-        app.logger.error("database unavailable: %s", e)
-        return problem(503, "Service Unavailable", "database unavailable; retry later", headers={"Retry-After": "5"})
+    app.register_error_handler(ModelError, model_unavailable)
+    for exc in DATABASE_UNAVAILABLE:
+        app.register_error_handler(exc, database_unavailable)
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):

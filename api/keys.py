@@ -103,10 +103,12 @@ def identify_caller() -> None:
 
     Sets ``g.caller`` (a :class:`Caller` or None). The rate limits key on it:
     a verified key counts against its tenant, anything else against the
-    client address, so wrong secrets cannot use up a tenant's allowance."""
+    client address, so wrong secrets cannot use up a tenant's allowance.
+    Only the API (under /api/) knows keys: the web app's pages sign in with a
+    session and never look at X-API-Key."""
     g.caller = None
     key = request.headers.get("X-API-Key")
-    if key:
+    if key and request.path.startswith("/api/"):
         g.caller = current_app.extensions["verified_keys"].verify(g.db, key)
 
 

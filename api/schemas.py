@@ -105,6 +105,7 @@ class Recommendation(Schema):
     maturity = fields.Dict()
     demand_weights = fields.Dict(keys=fields.String(), values=fields.Float())
     markets = fields.List(fields.Dict())
+    horizons = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
     excluded_markets = fields.List(fields.Dict())
     channels = fields.List(fields.Dict())
     next_steps = fields.List(fields.Dict())

@@ -1,98 +1,92 @@
-"""``python -m recommender.train``: train, evaluate and publish the market-potential model.
+"""``python -m recommender.train``: train, evaluate and publish the market ranking (v2).
 
-Builds the learning-to-rank dataset from the derived tables, evaluates the
-LightGBM ranker against five baselines out of exporter (grouped K-fold) and
-out of time (train <= 2006, test 2011 and ICIO 2022), runs the opportunity
-backtest, fits the final model on everything, writes models/<version>/ and
-promotes it to models/CURRENT only if it beats the best baseline on
-out-of-exporter NDCG@10 (or with --force).
+One run, on the derived tables only (no network, no raw files):
+
+1. **Final demand 2022.** Learns on WIOD 1995-2011 how household and
+   investment flows relate to what ICIO observes (intermediate flows, size,
+   income, distance), checks it out of time and out of country against
+   ranking by intermediate flows, and estimates 2022 household and
+   investment flows for every ICIO pair (flagged as estimates).
+2. **Forecast.** Features of year t, market shares of t + 5 (WIOD), out of
+   exporter and out of time (2006 -> 2011): the forecast model (LightGBM on
+   top of a PPML share model and persistence) against persistence, PPML with
+   importer x sector x demand fixed effects, the PPML share model alone and
+   the mp-2026.11.2 method, with exporter-clustered bootstrap CIs.
+3. **Serving table** for Italy, 2022: current exports (peers), the 2027
+   forecast, the unrealised potential from a PPML-FE model that never saw
+   Italy.
+4. **Score weights** fitted on the public district destinations (conditional
+   logit, leave-one-district-out for the reported figures), validated against
+   the constant list of Italy's largest markets, persistence, PPML-FE and
+   mp-2026.11.2.
+5. Writes ``models/<version>/`` and promotes it to ``models/CURRENT`` only if
+   the forecast model beats persistence, PPML-FE and the current model's
+   method with a CI that excludes zero, and the new ranking finds at least
+   as many named destinations as the constant list (``--force`` overrides,
+   loudly, and records why in the manifest).
 
 Exit codes: 0 trained (and promoted unless --no-promote), 1 not promoted
-because a baseline won, 2 bad input (paths, tables failing their schema).
+because the gate failed, 2 bad input (paths, tables failing their schema).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.metadata
-import json
 import subprocess
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pandas as pd
 from tqdm import tqdm
 
-from recommender import columns as C
 from recommender import config
 from recommender.data.tables import TABLES, sha256_file, table_path
 from recommender.errors import DataError, ModelError
-from recommender.features.market import FEATURE_MEANINGS, ID_COLUMNS
+from recommender.forecast.dataset import BASE_YEARS, HORIZON, build_forecast_dataset
+from recommender.forecast.final_demand import FinalDemandEstimator
+from recommender.forecast.models import BoostedOnTop
+from recommender.forecast.serving import build_serving_table, demand_mix, implied_model, with_estimated_final_demand
 from recommender.model import artifact
-from recommender.model.ranker import MarketRanker
-from recommender.training.dataset import MIN_QUERY_FLOW_MUSD, Tables, build_dataset, group_sizes
-from recommender.training.evaluate import opportunity_backtest, out_of_exporter, out_of_time, summarise
-from recommender.training.report import model_card, summary_table
+from recommender.recommend.score import PARTS
+from recommender.training.card import model_card
+from recommender.training.dataset import Tables
+from recommender.training.forecast_report import (FINAL_DEMAND_YEARS, FORECAST_MODEL, final_demand_rows,
+                                                  final_demand_validation, forecast_validation)
+from recommender.validate import district_validation, markdown
 
-# Odd years plus 2006 (the out-of-time cut): every regime of the 1995-2011
-# panel is seen, and a full train + evaluation stays under 3 minutes on 2 cores.
-TRAIN_WIOD_YEARS = (1995, 1997, 1999, 2001, 2003, 2005, 2006, 2007, 2009, 2011)
-DEFAULT_PARAMS = {"n_estimators": 200, "learning_rate": 0.08, "num_leaves": 31, "min_child_samples": 100}
-SERVING_SLICES = {  # demand type -> freshest (source, year) that has it
-    C.INTERMEDIATE: (C.ICIO2022, 2022),
-    C.HOUSEHOLD: (C.WIOD2013, 2011),
-    C.INVESTMENT: (C.WIOD2013, 2011),
+FORMAT = 2
+USED_TABLES = ("flows", "country_year", "pairs", "countries", "district_destinations")
+FORECAST_GATE_BASELINES = ("persistence", "ppml_fe", "nowcast_ranker_v1")
+VINTAGES = {
+    "peers": "OECD ICIO 2022 (intermediate); household and investment: 2022 estimates",
+    "forecast": "forecast model, features of 2022, horizon 2027 (trained on WIOD 1995-2011)",
+    "unrealised": "PPML-FE on OECD ICIO 2022 without Italy",
+    "district_evidence": "public reports 2003-2025 (district_destinations)",
+    "online_purchase": "World Bank Global Findex 2021",
+    "logistics": "World Bank LPI 2016",
+    "gravity": "CEPII GeoDist",
+    "gdp": "World Bank WDI (latest 2023)",
+    "trade_agreements": "European Commission DG Trade list, curated 2025",
+    "restrictions": "EU restrictive measures, curated (see restricted_markets.as_of)",
 }
-PROMOTION_METRIC = "ndcg@10"
-USED_TABLES = ("flows", "country_year", "pairs", "countries")
 
 
-def serving_rows(tables: Tables, exporter: str = "ITA") -> pd.DataFrame:
-    """Feature rows for ``exporter`` from the freshest slice of each demand type."""
-    parts = [tables.slice_rows(src, yr, exporters=[exporter], demand_types=[d])
-             for d, (src, yr) in SERVING_SLICES.items()]
-    return pd.concat(parts, ignore_index=True).sort_values(ID_COLUMNS).reset_index(drop=True)
+def _bar(it, **kw):
+    return tqdm(it, disable=None, **kw)
 
 
-def demand_mix(tables: Tables, exporter: str = "ITA", source: str = C.WIOD2013, year: int = 2011) -> dict:
-    """Share of each demand type in the exporter's foreign sales, per sector
-    (WIOD: the only source with all three). The recommender uses it to weight
-    demand types for B2B / B2C / both firms and to pick a default customer type."""
-    f = tables.flows
-    f = f[(f[C.SOURCE] == source) & (f[C.YEAR] == year) & (f[C.EXPORTER] == exporter) & (f[C.PARTNER] == C.FOREIGN)
-          & f[C.DEMAND].isin(list(SERVING_SLICES))]
-    by = f.groupby([C.SECTOR, C.DEMAND])[C.VALUE].sum().unstack(fill_value=0.0)
-    shares = by.div(by.sum(axis=1), axis=0).round(4)
-    return {"source": source, "year": year, "shares": {s: row.to_dict() for s, row in shares.iterrows()}}
-
-
-def _records(df: pd.DataFrame) -> list[dict]:
-    return json.loads(df.round(4).to_json(orient="records"))
-
-
-def evaluate_all(data: pd.DataFrame, params: dict, folds: int, seed: int) -> dict:
-    pq = out_of_exporter(data, params, folds, seed, progress=lambda x, **k: tqdm(x, disable=None, **k))
-    oot, ranker_2006, _ = out_of_time(data, params)
-    return {
-        "out_of_exporter": {
-            "all": _records(summarise(pq)),
-            "italy": _records(summarise(pq[pq[C.EXPORTER] == "ITA"])),
-            "by_demand_type": _records(summarise(pq, [C.DEMAND])),
-            "italy_by_demand_type": _records(summarise(pq[pq[C.EXPORTER] == "ITA"], [C.DEMAND])),
-        },
-        "out_of_time": {"by_test_set": _records(summarise(oot, ["test_set"])),
-                        "by_test_set_and_demand_type": _records(summarise(oot, ["test_set", C.DEMAND]))},
-        "backtest": opportunity_backtest(data, ranker_2006),
-    }
-
-
-def promotion_decision(results: dict, metric: str = PROMOTION_METRIC) -> tuple[bool, str, float, float]:
-    """(beats, best baseline name, model score, best baseline score) on out-of-exporter ``metric``."""
-    rows = {r["method"]: r[metric] for r in results["out_of_exporter"]["all"]}
-    model = rows.pop("model")
-    best = max(rows, key=rows.get)
-    return model > rows[best], best, model, rows[best]
+def promotion_gate(forecast: dict, district: dict) -> dict:
+    """Passes when the forecast model beats each gate baseline with a CI
+    above zero and the new ranking's mean recall@10 on the district
+    destinations is at least the constant list's."""
+    ci = {r["baseline"]: r for r in forecast["ci"]}
+    failures = [f"forecast vs {b}: CI [{ci[b]['ci_low']:+.4f}, {ci[b]['ci_high']:+.4f}] does not exclude zero"
+                for b in FORECAST_GATE_BASELINES if ci[b]["ci_low"] <= 0]
+    s = district["summary"].set_index("method")["recall@10"]
+    if s["new_ranking"] < s["constant_top10"]:
+        failures.append(f"districts: recall@10 {s['new_ranking']:.3f} below the constant list's {s['constant_top10']:.3f}")
+    return {"passed": not failures, "failures": failures}
 
 
 def _git_commit() -> str | None:
@@ -108,56 +102,83 @@ def _versions() -> dict:
 
 
 def run(data_dir: Path, models_dir: Path, seed: int, folds: int, promote: bool, force: bool,
-        version: str | None = None, params: dict | None = None, wiod_years=TRAIN_WIOD_YEARS) -> int:
-    params = dict(DEFAULT_PARAMS, **(params or {}), random_state=seed)
+        version: str | None = None, force_reason: str | None = None, base_years=BASE_YEARS,
+        final_demand_years=FINAL_DEMAND_YEARS, forecast_params: dict | None = None) -> int:
+    """The whole run (see the module docstring); the keyword knobs exist so
+    tests can train a small model quickly."""
     tables = Tables.load(data_dir)
-    data = build_dataset(tables, wiod_years=wiod_years, progress=lambda x, **k: tqdm(x, disable=None, **k))
-    results = evaluate_all(data, params, folds, seed)
+    print("1/5 final demand: fit and check out of time and out of country", flush=True)
+    fd_rows = final_demand_rows(tables, final_demand_years)
+    fd_check = final_demand_validation(fd_rows, folds, seed)
+    final_demand = FinalDemandEstimator().fit(fd_rows)
+    tables_2022 = with_estimated_final_demand(tables, final_demand)
 
-    final = MarketRanker(**params).fit(data, data["label"], group_sizes(data))
+    print("2/5 forecast: out of exporter and out of time", flush=True)
+    data = build_forecast_dataset(tables, base_years, progress=_bar)
+    forecast = forecast_validation(tables, folds, seed, data=data, forecast_params=forecast_params)
+
+    print("3/5 serving table for Italy, 2022", flush=True)
+    forecaster = BoostedOnTop(random_state=seed, **(forecast_params or {})).fit(data)
+    implied = implied_model(tables_2022)
+    serving = build_serving_table(tables_2022, forecaster, implied)
+    mix = demand_mix(serving)
+
+    print("4/5 score weights and validation on the public district destinations", flush=True)
+    district = district_validation(serving, mix, data_dir, models_dir)
+    gate = promotion_gate(forecast, district)
+
+    print("5/5 writing the model version", flush=True)
     trained_at = datetime.now(timezone.utc)
-    version = version or trained_at.strftime("%Y%m%dT%H%M%SZ")
+    version = version or "mr-" + trained_at.strftime("%Y%m%dT%H%M%SZ")
+    weights = district["weights"]
     manifest = {
+        "format": FORMAT,
         "trained_at": trained_at.isoformat(timespec="seconds"),
         "seed": seed,
-        "params": final.get_params(),
-        "lightgbm_params": final.lgb_params(),
-        "features": FEATURE_MEANINGS,
-        "categories": final.categories_,
-        "training": {"queries": int(data["qid"].nunique()), "rows": int(len(data)),
-                     "wiod_years": list(wiod_years), "icio_years": [2022],
-                     "min_query_flow_musd": MIN_QUERY_FLOW_MUSD},
-        "evaluation": {"folds": folds, "promotion_metric": PROMOTION_METRIC},
-        "serving": {"exporter": "ITA", "slices": {d: {"source": s, "year": y} for d, (s, y) in SERVING_SLICES.items()},
-                    "demand_mix": demand_mix(tables)},
+        "forecast": {"horizon_years": HORIZON, "model": FORECAST_MODEL, "params": {
+            k: getattr(forecaster, k) for k in ("n_estimators", "learning_rate", "num_leaves", "min_child_samples",
+                                                "random_state")},
+            "columns": forecaster.columns(), "share_logit_coefficients": forecaster.base_.model_.coefficients(),
+            "training_rows": int(len(data)), "training_queries": int(data["qid"].nunique())},
+        "final_demand": {"coefficients": final_demand.coefficients(), "check": fd_check},
+        "implied": {"model": "PPML, importer x sector x demand fixed effects, OECD ICIO 2022 without ITA",
+                    "coefficients": implied.model_.coefficients()},
+        "score": {"parts": list(PARTS), "weights": {p: weights[p] for p in PARTS},
+                  "logit_scale": weights["_scale"],
+                  "fitted_on": f"conditional logit on the named destinations of {district['units']} district-sectors "
+                               "(public reports), non-negative weights, each district's own rows excluded from its evidence",
+                  "leave_one_district_out_weights": district["lodo_weights"]},
+        "serving": {"exporter": "ITA", "year": 2022, "demand_mix": mix, "vintages": VINTAGES},
         "data_tables": {name: {"file": TABLES[name].filename, "sha256": sha256_file(table_path(name, data_dir))}
                         for name in USED_TABLES},
         "library_versions": _versions(),
         "git_commit": _git_commit(),
-        "metrics": results,
+        "metrics": {"forecast": forecast,
+                    "districts": {"summary": district["summary"].round(4).to_dict("records"),
+                                  "ci": district["ci"].round(4).to_dict("records"),
+                                  "per_unit": district["per_unit"].round(4).to_dict("records")}},
+        "promotion": gate | {"forced": bool(force and not gate["passed"]),
+                             "force_reason": force_reason if force and not gate["passed"] else None},
     }
-    manifest["version"] = version
-    card = model_card(manifest, results)
-    path = artifact.save_version(models_dir, version, final.booster_, serving_rows(tables), manifest, card)
-
+    report = markdown(district, forecast)
+    card = model_card(manifest, version, report)
+    path = artifact.save_version(models_dir, version, forecaster.booster_, serving, manifest, card)
     print()
-    print(summary_table(results).to_string())
-    bt = results["backtest"]
-    print(f"\nbacktest: spearman(gap, growth) = {bt['spearman_gap_growth']:.3f}; "
-          f"top-decile log growth {bt['mean_log_growth_top_decile_gap']:.3f} vs all {bt['mean_log_growth_all']:.3f} "
-          f"vs market-growth-only {bt['mean_log_growth_top_decile_market_growth']:.3f}")
-    print(f"\nwrote {path}")
-
-    beats, best, m, b = promotion_decision(results)
-    verdict = f"model {PROMOTION_METRIC} {m:.4f} vs best baseline {best} {b:.4f}"
+    print(report)
+    print(f"wrote {path}")
     if not promote:
-        print(f"{verdict}; --no-promote: CURRENT left alone")
+        print("--no-promote: CURRENT left alone")
         return 0
-    if beats or force:
+    if gate["passed"]:
         artifact.promote(version, models_dir)
-        print(f"{verdict}; promoted {version} to CURRENT" + (" (forced)" if force and not beats else ""))
+        print(f"promotion gate passed; promoted {version} to CURRENT")
         return 0
-    print(f"{verdict}; NOT promoted: the model does not beat the best baseline (use --force to promote anyway)")
+    if force:
+        artifact.promote(version, models_dir)
+        print("!" * 78 + f"\nFORCED promotion of {version} although the gate failed:\n  "
+              + "\n  ".join(gate["failures"]) + f"\nreason recorded in the manifest: {force_reason!r}\n" + "!" * 78)
+        return 0
+    print("NOT promoted, the gate failed:\n  " + "\n  ".join(gate["failures"]) + "\n(use --force to promote anyway)")
     return 1
 
 
@@ -171,8 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=42, help="random seed for LightGBM and the fold shuffle (default 42)")
     p.add_argument("--folds", type=int, default=5, help="number of exporter-grouped folds, >= 2 (default 5)")
     p.add_argument("--no-promote", action="store_true", help="write the new version but never touch models/CURRENT")
-    p.add_argument("--force", action="store_true", help="promote even if a baseline scores better")
-    p.add_argument("--version", default=None, help="version folder name (default: UTC timestamp)")
+    p.add_argument("--force", action="store_true", help="promote even if the gate fails (recorded in the manifest)")
+    p.add_argument("--force-reason", default=None, help="why --force was used (recorded in the manifest)")
+    p.add_argument("--version", default=None, help="version folder name (default: mr-<UTC timestamp>)")
     args = p.parse_args(argv)
 
     data_dir = args.data_dir or config.data_dir()
@@ -184,11 +206,9 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --folds must be at least 2", file=sys.stderr)
         return 2
     try:
-        return run(Path(data_dir), Path(models_dir), args.seed, args.folds, not args.no_promote, args.force, args.version)
-    except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (ModelError, OSError) as exc:
+        return run(Path(data_dir), Path(models_dir), args.seed, args.folds, not args.no_promote, args.force,
+                   args.version, args.force_reason)
+    except (DataError, ModelError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

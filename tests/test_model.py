@@ -1,4 +1,5 @@
-"""The shipped model: honest metrics, integrity checks, determinism, CLI errors."""
+"""The shipped market ranking (v2): honest metrics from the same run, integrity
+checks, the promotion gate, determinism, CLI errors."""
 
 import json
 import shutil
@@ -9,9 +10,9 @@ import pytest
 from recommender import columns as C
 from recommender.errors import ModelError
 from recommender.model import artifact
-from recommender.model.baselines import BASELINE_NAMES
 from recommender.model.ranker import MarketRanker
-from recommender.train import main as train_main, promotion_decision
+from recommender.recommend.score import PARTS
+from recommender.train import FORECAST_GATE_BASELINES, USED_TABLES, main as train_main
 from recommender.training.dataset import build_dataset, group_sizes
 
 
@@ -20,33 +21,43 @@ def shipped():
     return artifact.load_current()
 
 
-def test_shipped_model_beats_every_baseline_out_of_exporter(shipped):
-    rows = {r["method"]: r for r in shipped.manifest["metrics"]["out_of_exporter"]["all"]}
-    assert set(BASELINE_NAMES) <= set(rows)
-    for name in BASELINE_NAMES:
-        assert rows["model"]["ndcg@10"] > rows[name]["ndcg@10"], name
-    assert rows["model"]["queries"] > 10_000
-    beats, best, m, b = promotion_decision(shipped.manifest["metrics"])
-    assert beats and m > b
+def test_shipped_forecast_beats_persistence_gravity_and_previous_model_with_ci(shipped):
+    fc = shipped.manifest["metrics"]["forecast"]
+    ci = {r["baseline"]: r for r in fc["ci"]}
+    for b in FORECAST_GATE_BASELINES:
+        assert ci[b]["ci_low"] > 0, b
+    assert fc["queries"] > 1000 and ci["persistence"]["clusters"] == 40
+    summary = {r["method"]: r for r in fc["summary"]}
+    assert summary["boosted_on_top"]["ndcg@10"] > summary["persistence"]["ndcg@10"] > summary["ppml_fe"]["ndcg@10"]
 
 
-def test_manifest_records_what_it_was_trained_on(shipped):
+def test_shipped_ranking_finds_more_named_destinations_than_the_constant_list(shipped):
+    d = {r["method"]: r for r in shipped.manifest["metrics"]["districts"]["summary"]}
+    assert d["new_ranking"]["recall@10"] > d["constant_top10"]["recall@10"]
+    assert d["new_ranking"]["recall@10"] > d["mp-2026.11.2"]["recall@10"]
+    assert shipped.manifest["promotion"]["passed"] and not shipped.manifest["promotion"]["forced"]
+
+
+def test_manifest_records_weights_how_they_were_fitted_and_the_data(shipped):
     m = shipped.manifest
-    assert m["version"] == shipped.version
-    assert set(m["files"]) == {"model.txt", "serving_features.parquet", "MODEL_CARD.md"}
-    assert set(m["data_tables"]) >= {"flows", "countries"}
-    assert "lightgbm" in m["library_versions"] and len(m["features"]) >= 20
-    assert m["seed"] == m["params"]["random_state"]
+    assert m["version"] == shipped.version and m["format"] == 2
+    assert set(m["files"]) == {"model.txt", "serving_table.parquet", "MODEL_CARD.md"}
+    assert set(m["data_tables"]) == set(USED_TABLES)
+    w = m["score"]["weights"]
+    assert set(w) == set(PARTS) and abs(sum(w.values()) - 1) < 1e-3 and min(w.values()) >= 0
+    assert "conditional logit" in m["score"]["fitted_on"]
+    assert len(m["score"]["leave_one_district_out_weights"]) >= 25
 
 
-def test_serving_rows_use_the_freshest_slice_per_demand_type(shipped):
+def test_serving_table_covers_every_icio_market_and_flags_estimates(shipped):
     s = shipped.serving
-    assert set(s[C.EXPORTER]) == {"ITA"}
-    src = s.groupby(C.DEMAND)[C.SOURCE].unique().to_dict()
-    assert list(src[C.INTERMEDIATE]) == [C.ICIO2022] and list(src[C.HOUSEHOLD]) == [C.WIOD2013]
-    # France is a top-3 market for Italian ceramic tiles' B2B demand in the model's eyes
-    q = s[(s[C.SECTOR] == "C23") & (s[C.DEMAND] == C.INTERMEDIATE)].sort_values("score", ascending=False)
-    assert "FRA" in q[C.IMPORTER].head(3).tolist()
+    assert set(s[C.EXPORTER]) == {"ITA"} and s[C.IMPORTER].nunique() == 79
+    assert {"CHE", "HKG", "ARE", "SAU"} <= set(s[C.IMPORTER])  # not in WIOD: ranked now
+    est = s.groupby(C.DEMAND)["estimated"].all().to_dict()
+    assert est == {C.INTERMEDIATE: False, C.HOUSEHOLD: True, C.INVESTMENT: True}
+    q = s[(s[C.SECTOR] == "C23") & (s[C.DEMAND] == C.INTERMEDIATE)].sort_values("current_musd", ascending=False)
+    assert {"USA", "FRA"} <= set(q[C.IMPORTER].head(3))  # Italy's ceramics sell first to the USA and France
+    assert (s["gap_musd"] >= 0).all() and (s["implied_musd"] >= 0).all()
 
 
 def test_tampered_model_file_is_refused(tmp_path, shipped):
@@ -55,8 +66,8 @@ def test_tampered_model_file_is_refused(tmp_path, shipped):
     shutil.copytree(src, dst)
     (tmp_path / "CURRENT").write_text(shipped.version)
     assert artifact.load_current(tmp_path).version == shipped.version
-    with open(dst / "model.txt", "a") as fh:
-        fh.write("\n# tampered\n")
+    with open(dst / "serving_table.parquet", "ab") as fh:
+        fh.write(b"tampered")
     with pytest.raises(ModelError, match="checksum"):
         artifact.load_current(tmp_path)
 
@@ -79,7 +90,7 @@ def test_missing_current_is_a_clear_error(tmp_path):
         artifact.load_current(tmp_path)
 
 
-def test_same_seed_same_model(tables):
+def test_same_seed_same_ranker(tables):
     data = build_dataset(tables, wiod_years=(2011,), include_icio=False)
     data = data[data[C.DEMAND] == C.HOUSEHOLD]
     fits = [MarketRanker(n_estimators=15, random_state=7).fit(data, data["label"], group_sizes(data)) for _ in range(2)]
@@ -97,7 +108,7 @@ def test_train_cli_bad_data_dir_is_one_clear_message(tmp_path, capsys):
 
 def test_train_cli_table_failing_its_schema(tmp_path, capsys):
     from recommender.data.tables import table_path
-    for name in ("flows", "country_year", "pairs", "countries"):
+    for name in USED_TABLES:
         shutil.copy(table_path(name), tmp_path / table_path(name).name)
     bad = (tmp_path / "countries.csv").read_text().replace("DEU,DE,", "DEUX,DE,", 1)
     (tmp_path / "countries.csv").write_text(bad)
@@ -110,25 +121,25 @@ def _small_run(tmp_path, **kw):
     from recommender import config
     from recommender.train import run
     return run(config.data_dir(), tmp_path, seed=3, folds=2, promote=True, version=kw.pop("version", "v1"),
-               wiod_years=(2001, 2006, 2011), **kw)
+               base_years=(2000, 2001, 2006), final_demand_years=(2006, 2011), **kw)
 
 
-def test_weak_model_is_not_promoted_and_current_is_left_alone(tmp_path, capsys):
-    (tmp_path / "CURRENT").write_text("previous\n")
-    # one shallow tree cannot beat the ITC-style baseline
-    code = _small_run(tmp_path, force=False, params={"n_estimators": 1, "num_leaves": 2})
+def test_weak_model_is_not_promoted_forcing_is_recorded_and_runs_are_deterministic(tmp_path, capsys):
+    weak = {"n_estimators": 1, "num_leaves": 2}  # one two-leaf tree cannot beat persistence as a forecast
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "CURRENT").write_text("previous\n")
+    code = _small_run(tmp_path / "a", force=False, forecast_params=weak)
     out = capsys.readouterr().out
-    assert code == 1 and "NOT promoted" in out
-    assert (tmp_path / "CURRENT").read_text() == "previous\n"
-    assert (tmp_path / "v1" / "model.txt").exists()  # written, just not served
-
-
-def test_same_seed_same_metrics(tmp_path):
-    params = {"n_estimators": 10}
-    assert _small_run(tmp_path / "a", force=True, params=params) == 0
-    assert _small_run(tmp_path / "b", force=True, params=params) == 0
+    assert code == 1 and "NOT promoted" in out and "persistence" in out
+    assert (tmp_path / "a" / "CURRENT").read_text() == "previous\n"
     a = json.loads((tmp_path / "a" / "v1" / "manifest.json").read_text())
+    assert not a["promotion"]["passed"] and a["promotion"]["failures"]
+
+    assert _small_run(tmp_path / "b", force=True, force_reason="test", forecast_params=weak) == 0
+    assert "FORCED" in capsys.readouterr().out
     b = json.loads((tmp_path / "b" / "v1" / "manifest.json").read_text())
-    assert a["metrics"] == b["metrics"]
-    assert a["files"]["model.txt"] == b["files"]["model.txt"]
-    assert artifact.current_version(tmp_path / "a") == "v1"
+    assert b["promotion"]["forced"] and b["promotion"]["force_reason"] == "test"
+    assert artifact.current_version(tmp_path / "b") == "v1"
+    # same seed, same data: the same metrics, weights and serving table
+    assert a["metrics"] == b["metrics"] and a["score"] == b["score"]
+    assert a["files"]["serving_table.parquet"] == b["files"]["serving_table.parquet"]

@@ -40,32 +40,54 @@ def test_every_programme_district_gets_a_sound_recommendation(rec, district):
     catalogue = {c.channel_id: c for c in load_catalogue()}
     for m_it, m_en in zip(it["markets"], en["markets"]):
         assert m_it["iso3"] == m_en["iso3"]
-        assert 3 <= len(m_it["reasons"]) <= 4 and len(m_en["reasons"]) == len(m_it["reasons"])
+        assert 3 <= len(m_it["reasons"]) <= 6 and len(m_en["reasons"]) == len(m_it["reasons"])
+        assert m_it["horizon"] in ("now", "prepare") and 1 <= m_it["needs_level"] <= 4
         assert m_it["reasons"] != m_en["reasons"] and all(r.strip() for r in m_it["reasons"] + m_en["reasons"])
         for ch in m_it["channels"]:
             assert operates_in(catalogue[ch["channel_id"]], m_it["iso3"]), (ch["channel_id"], m_it["iso3"])
     assert 3 <= len(it["next_steps"]) <= 5
-    assert it["model_version"] == rec.model.version and "intermediate" in it["data_vintages"]["potential"]
+    assert it["model_version"] == rec.model.version and "OECD ICIO 2022" in it["data_vintages"]["peers"]
     scores = [m["score"] for m in it["markets"]]
     assert scores == sorted(scores, reverse=True)
 
 
-def test_score_is_the_documented_blend(rec):
+def test_score_is_the_documented_blend_with_fitted_weights(rec):
     r = recommend(rec, ateco="23.31", province="MO", customer_type="b2b")
+    w = r["scoring"]["weights"]
+    assert w == rec.model.manifest["score"]["weights"] and abs(sum(w.values()) - 1) < 1e-3
     for m in r["markets"]:
         p = m["parts"]
-        expected = 100 * (0.55 * p["potential"] + 0.15 * p["opportunity"] + 0.30 * p["readiness_fit"])
+        expected = 100 * sum(w[k] * p[k] for k in ("peers", "forecast", "unrealised", "evidence"))
         assert m["score"] == pytest.approx(expected, abs=0.05)
 
 
-def test_tiles_b2b_real_answer_france_and_germany_on_top(rec):
-    r = recommend(rec, ateco="23.31", province="MO", customer_type="b2b")
-    top = [m["iso3"] for m in r["markets"][:5]]
-    assert "FRA" in top and "DEU" in top
-    fra = next(m for m in r["markets"] if m["iso3"] == "FRA")
-    part = fra["parts"]["by_demand_type"]["intermediate"]
-    assert part["vintage"] == "icio2022 2022" and part["italy_flow_musd"] > 1000  # ~1.26 bn USD in ICIO 2022
-    assert "7,3 mld USD" in fra["reasons"][0] and "OECD ICIO 2022" in fra["reasons"][0]
+def test_tiles_b2b_at_low_maturity_keep_the_usa_as_a_market_to_prepare(rec):
+    r = recommend(rec, ateco="23.31", province="MO", customer_type="b2b", maturity_level=2)
+    top = {m["iso3"]: m for m in r["markets"]}
+    assert {"USA", "FRA", "DEU"} <= set(top)  # Italy's main tile markets are never hidden
+    usa, fra = top["USA"], top["FRA"]
+    assert usa["horizon"] == "prepare" and usa["needs_level"] > 2 and "USA" in r["horizons"]["prepare"]
+    assert fra["horizon"] == "now" and "FRA" in r["horizons"]["now"]
+    assert fra["parts"]["current_musd"] > 1000  # ~1.26 bn USD of B2B flows in ICIO 2022
+    assert "OECD ICIO 2022" in fra["reasons"][0] and "1,3 mld USD" in fra["reasons"][0]
+
+
+def test_every_estimated_figure_is_flagged(rec):
+    r = recommend(rec, ateco="14.13", province="PO", customer_type="b2c", maturity_level=3)
+    for m in r["markets"]:
+        figures = {e["figure"] for e in m["estimates"]}
+        assert "final_demand_2022" in figures  # B2C flows of 2022 are estimates
+        assert "stima" in m["reasons"][0]
+        if m["parts"]["gap_musd"] > 0:
+            assert "unrealised_potential" in figures and any("stima" in x for x in m["reasons"])
+
+
+def test_district_evidence_is_cited(rec):
+    r = recommend(rec, ateco="15.20", district="calzaturiero-fermano-maceratese", maturity_level=4)
+    cited = {m["iso3"]: m["district_evidence"] for m in r["markets"] if m["district_evidence"]}
+    assert {"DEU", "FRA", "CHN"} <= set(cited)
+    c = cited["DEU"][0]
+    assert c["source_url"].startswith("https://") and c["year"] >= 2021 and c["quote"]
 
 
 def test_current_market_is_marked_expand_not_dropped(rec):
@@ -98,11 +120,13 @@ def test_partially_restricted_market_carries_a_warning(rec):
     assert warning["level"] == "partial" and "Crimea" in warning["text"] and warning["as_of"] == "2025-10-01"
 
 
-def test_low_maturity_is_steered_to_easier_markets(rec):
-    def mean_demandingness(level):
-        r = recommend(rec, ateco="14", province="PO", customer_type="b2c", maturity_level=level)
-        return sum(m["parts"]["demandingness"] for m in r["markets"]) / len(r["markets"])
-    assert mean_demandingness(1) < mean_demandingness(4)
+def test_maturity_sets_the_horizon_not_the_ranking(rec):
+    low = recommend(rec, ateco="14", province="PO", customer_type="b2c", maturity_level=1)
+    high = recommend(rec, ateco="14", province="PO", customer_type="b2c", maturity_level=4)
+    assert [m["iso3"] for m in low["markets"]] == [m["iso3"] for m in high["markets"]]
+    assert len(low["horizons"]["prepare"]) > len(high["horizons"]["prepare"])
+    for m in low["markets"]:
+        assert (m["horizon"] == "now") == (m["needs_level"] <= 1)
 
 
 def test_raising_maturity_never_removes_a_reachable_channel():

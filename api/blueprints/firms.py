@@ -1,56 +1,46 @@
-"""The firm registry of a Chamber and the recommendations stored for its firms."""
+"""The Chamber's firm registry, and recommendations stored per firm (logic
+shared with the web app in api/registry.py; this module maps HTTP onto it).
+
+Every query filters on the caller's tenant: another tenant's firm is a 404,
+indistinguishable from a missing one."""
 
 from __future__ import annotations
 
 from flask import current_app, g
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
-from api import idempotency
+from api import idempotency, registry
 from api.arguments import Blueprint
-from api.db.models import Firm, StoredRecommendation
-from api.errors import ApiProblem
+from api.db.models import Firm
+from api.errors import ApiProblem, field_errors, problem
 from api.pagination import page
-from api.schemas import FirmIn, firm_profile, FirmList, FirmOut, FirmPatch, HistoryOut, Page, RecommendQuery, StoredRecommendationOut
+from api.schemas import FirmIn, FirmList, FirmOut, FirmPatch, HistoryOut, Page, RecommendQuery, StoredRecommendationOut
 
 blp = Blueprint("firms", __name__, url_prefix="/api/v1", description="Firm registry of a Chamber")
-PROFILE_FIELDS = set(FirmIn().fields) - {"name", "vat_number"}
 
 
-def _validated(data: dict) -> tuple[str, str | None, dict]:
-    """(name, vat, profile); the profile checked by the library (422 with field errors)."""
-    profile = {k: v for k, v in data.items() if k in PROFILE_FIELDS}
-    firm_profile(profile)  # raises InvalidInput -> 422 with field errors
-    return data.get("name"), data.get("vat_number"), profile
+@blp.errorhandler(registry.InvalidVatNumber)
+def _invalid_vat(e: registry.InvalidVatNumber):
+    return problem(422, "Invalid input", "invalid VAT number", field_errors(e.errors))
 
 
-MAX_ID = 2**31 - 1  # database integer range; anything larger cannot exist
+def firm_gone(e: registry.FirmGone):  # a concurrent DELETE won (also used by the feedback blueprint)
+    return problem(404, "Not Found", str(e))
+
+
+def concurrent_change(_e: registry.ConcurrentChange):
+    return problem(409, "Conflict", "a concurrent change interfered; retry the request")
+
+
+blp.register_error_handler(registry.FirmGone, firm_gone)
+blp.register_error_handler(registry.ConcurrentChange, concurrent_change)
 
 
 def _own_firm(firm_id: int) -> Firm:
-    if not 0 < firm_id <= MAX_ID:
-        raise ApiProblem(404, "Not Found", f"no firm {firm_id}")
-    firm = g.db.scalar(select(Firm).where(Firm.id == firm_id, Firm.tenant_id == g.caller.tenant_id))
+    firm = registry.own_firm(g.db, g.caller.tenant_id, firm_id)
     if firm is None:
         raise ApiProblem(404, "Not Found", f"no firm {firm_id}")
     return firm
-
-
-def store_for_firm(firm_id: int, row, then=None) -> None:
-    """Insert ``row`` (which refers to a firm), run ``then(row)`` in the same
-    transaction, commit. If the firm was deleted meanwhile (a concurrent
-    DELETE), its foreign key fails: 404 if it is gone, else 409 (retry)."""
-    try:
-        g.db.add(row)
-        g.db.flush()
-        if then is not None:
-            then(row)
-        g.db.commit()
-    except (IntegrityError, OperationalError):
-        g.db.rollback()
-        if g.db.scalar(select(Firm.id).where(Firm.id == firm_id, Firm.tenant_id == g.caller.tenant_id)) is None:
-            raise ApiProblem(404, "Not Found", f"firm {firm_id} was deleted meanwhile") from None
-        raise ApiProblem(409, "Conflict", "a concurrent change interfered; retry the request") from None
 
 
 @blp.route("/firms", methods=["POST"])
@@ -66,20 +56,15 @@ def create_firm(data):
     earlier = idempotency.previous_resource_id(data)
     if earlier is not None:
         return _own_firm(earlier)
-    name, vat, profile = _validated(data)
-    firm = Firm(tenant_id=g.caller.tenant_id, name=name, vat_number=vat, profile=profile)
-    g.db.add(firm)
-    g.db.flush()
-    idempotency.remember(firm.id, data)
     try:
-        g.db.commit()
+        return registry.create_firm(g.db, g.caller.tenant_id, data,
+                                    then=lambda firm: idempotency.remember(firm.id, data))
     except IntegrityError:  # a concurrent first attempt with the same Idempotency-Key won
         g.db.rollback()
         earlier = idempotency.previous_resource_id(data)
         if earlier is None:
             raise
         return _own_firm(earlier)
-    return firm
 
 
 @blp.route("/firms", methods=["GET"])
@@ -88,9 +73,7 @@ def create_firm(data):
 @blp.response(200, FirmList)
 def list_firms(limit, offset):
     """The caller's firms, newest first, a page at a time (follow `next`)."""
-    where = Firm.tenant_id == g.caller.tenant_id
-    total = g.db.scalar(select(func.count()).select_from(Firm).where(where))
-    items = g.db.scalars(select(Firm).where(where).order_by(Firm.id.desc()).limit(limit).offset(offset)).all()
+    items, total = registry.list_firms(g.db, g.caller.tenant_id, limit=limit, offset=offset)
     return page(items, total, limit, offset)
 
 
@@ -106,15 +89,10 @@ def get_firm(firm_id):
 @blp.keyed("write")
 @blp.arguments(FirmPatch)
 @blp.response(200, FirmOut)
-@blp.problems(404, 413, 422)
+@blp.problems(404, 409, 413, 422)
 def patch_firm(data, firm_id):
     """Change some fields; the merged profile is validated again."""
-    firm = _own_firm(firm_id)
-    merged = {"name": firm.name, "vat_number": firm.vat_number, **firm.profile, **data}
-    name, vat, profile = _validated(merged)
-    firm.name, firm.vat_number, firm.profile = name, vat, profile
-    g.db.commit()
-    return firm
+    return registry.update_firm(g.db, _own_firm(firm_id), data)
 
 
 @blp.route("/firms/<int:firm_id>", methods=["DELETE"])
@@ -136,21 +114,9 @@ def create_firm_recommendation(firm_id, lang, k):
     version); only the newest HISTORY_MAX_PER_FIRM are kept per firm."""
     firm = _own_firm(firm_id)
     rec = current_app.extensions["model_holder"].get()
-    result = rec.recommend(firm_profile({**firm.profile, "name": firm.name}), k=k, lang=lang)
-    row = StoredRecommendation(tenant_id=g.caller.tenant_id, firm_id=firm.id, model_version=rec.model.version,
-                               result=result)
-    store_for_firm(firm.id, row, then=_trim_history)
-    return row
-
-
-def _trim_history(row: StoredRecommendation) -> None:
-    """Keep the newest HISTORY_MAX_PER_FIRM recommendations of the row's firm."""
-    keep = current_app.config["HISTORY_MAX_PER_FIRM"]
-    old = select(StoredRecommendation.id).where(StoredRecommendation.firm_id == row.firm_id).order_by(
-        StoredRecommendation.id.desc()).offset(keep)
-    old_ids = g.db.scalars(old).all()
-    if old_ids:
-        g.db.execute(delete(StoredRecommendation).where(StoredRecommendation.id.in_(old_ids)))
+    result = registry.recommend_for_firm(rec, firm, k=k, lang=lang)
+    return registry.store_recommendation(g.db, firm, rec.model.version, result,
+                                         keep=current_app.config["HISTORY_MAX_PER_FIRM"])
 
 
 @blp.route("/firms/<int:firm_id>/recommendations", methods=["GET"])
@@ -159,9 +125,7 @@ def _trim_history(row: StoredRecommendation) -> None:
 @blp.problems(404)
 def latest_firm_recommendation(firm_id):
     """The newest stored recommendation of this firm (404 if none yet: POST computes one). Never writes."""
-    firm = _own_firm(firm_id)
-    row = g.db.scalars(select(StoredRecommendation).where(StoredRecommendation.firm_id == firm.id)
-                       .order_by(StoredRecommendation.id.desc()).limit(1)).first()
+    row = registry.latest_recommendation(g.db, _own_firm(firm_id))
     if row is None:
         raise ApiProblem(404, "Not Found", f"no recommendation stored for firm {firm_id}; POST to compute one")
     return row
@@ -174,9 +138,5 @@ def latest_firm_recommendation(firm_id):
 @blp.problems(404)
 def firm_history(firm_id, limit, offset):
     """Recommendations stored for this firm, newest first, a page at a time."""
-    firm = _own_firm(firm_id)
-    where = (StoredRecommendation.firm_id == firm.id) & (StoredRecommendation.tenant_id == g.caller.tenant_id)
-    total = g.db.scalar(select(func.count()).select_from(StoredRecommendation).where(where))
-    rows = g.db.scalars(select(StoredRecommendation).where(where).order_by(StoredRecommendation.id.desc())
-                        .limit(limit).offset(offset)).all()
+    rows, total = registry.recommendation_history(g.db, _own_firm(firm_id), limit=limit, offset=offset)
     return page(rows, total, limit, offset)

@@ -56,11 +56,17 @@ def metrics():
 @blp.route("/model", methods=["GET"])
 @blp.response(200)
 def model():
-    """The serving model: version, metrics against baselines, data sources."""
+    """The serving model: version, score weights and how they were fitted, forecast and
+    real-destination metrics against the baselines (with CIs), data sources."""
     rec = current_app.extensions["model_holder"].get()
     man = rec.model.manifest
+    metrics = dict(man["metrics"], districts={k: v for k, v in man["metrics"]["districts"].items() if k != "per_unit"})
     # the version this worker serves (its folder name), not what its manifest was trained as
-    return {"version": rec.model.version, "trained_as": man["version"], "trained_at": man["trained_at"], "seed": man["seed"],
-            "metrics": man["metrics"], "features": man["features"], "data_tables": man["data_tables"],
+    return {"version": rec.model.version, "trained_as": man["version"], "trained_at": man["trained_at"],
+            "seed": man["seed"],
+            "score": {k: man["score"][k] for k in ("parts", "weights", "fitted_on")},
+            "promotion": man["promotion"], "forecast": {k: v for k, v in man["forecast"].items()
+                                                        if k != "share_logit_coefficients"},
+            "metrics": metrics, "data_tables": man["data_tables"],
             "serving": man["serving"], "data_vintages": rec.vintages,
             "sources": "see data/SOURCES.md: OECD ICIO, WIOD 2013, CEPII, World Bank, OWID/ITU, Eurostat, ISTAT"}

@@ -24,7 +24,8 @@ TABLE_FIELDS = {
 }
 
 
-def _items(kind: str, q: str) -> dict:
+def search_items(kind: str, q: str = "") -> dict:
+    """``{items, total}`` of one reference table, filtered on any field by ``q`` (also used by the web forms)."""
     table, cols = TABLE_FIELDS[kind]
     df = load_table(table)[cols]
     records = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
@@ -40,7 +41,7 @@ def _make(kind: str):
     @blp.arguments(SearchQuery, location="query", as_kwargs=True)
     @blp.response(200, ItemList)
     def view(q):
-        return _items(kind, q)
+        return search_items(kind, q)
     view.__doc__ = f"List {kind}; q= filters on any field (accent- and case-insensitive)."
     return view
 

@@ -1,5 +1,5 @@
-"""Database tables: tenants (Chambers), their API keys, firms, stored
-recommendations and feedback. Plain SQLAlchemy 2 so batch and training code
+"""Database tables: tenants (Chambers), their API keys and users, firms,
+their dated maturity questionnaires, stored recommendations and feedback. Plain SQLAlchemy 2 so batch and training code
 can use them without Flask. Every tenant-owned row carries ``tenant_id``;
 queries always filter on it (see api/blueprints)."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -117,6 +117,40 @@ class IdempotencyKey(Base):
     operation: Mapped[str] = mapped_column(String(100))    # e.g. "POST /firms"
     request_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the canonical request body
     resource_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class User(Base):
+    """A person who signs in to the web app (a borsista or Chamber staff), in one tenant.
+    Only a salted password hash is stored; ``password_hash`` is None until the
+    password is set on first login."""
+
+    __tablename__ = "users"
+    __table_args__ = {"sqlite_autoincrement": True}  # a deleted user's id (in old session cookies) is never reused
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    role: Mapped[str] = mapped_column(String(20), default="borsista")  # borsista | staff
+    locale: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class MaturityAssessment(Base):
+    """One dated answer to the 12-question web-maturity questionnaire; kept as
+    history so a redone questionnaire shows how the level moved."""
+
+    __tablename__ = "maturity_assessments"
+    __table_args__ = {"sqlite_autoincrement": True}  # a deleted row's id is never reused
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    answers: Mapped[dict] = mapped_column(JSON)  # question id -> true/false (unanswered omitted)
+    score: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

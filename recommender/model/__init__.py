@@ -1,1 +1,1 @@
-"""The market-potential model: metrics, baselines, the ranker and its artifact."""
+"""Ranking metrics, the LightGBM ranker and the model artifact (versions, checksums, CURRENT)."""

@@ -6,7 +6,8 @@ Layout::
       CURRENT                  # text: the serving version's folder name
       <version>/
         model.txt              # LightGBM native text format (no pickle: loading runs no code)
-        serving_features.parquet  # Italy's feature rows, freshest data per demand type
+        serving_table.parquet  # format 2: Italy's markets per sector and demand type, all scores precomputed
+        serving_features.parquet  # format 1: Italy's feature rows, scored at load
         manifest.json          # params, features, sha256 of every file and table, metrics
         MODEL_CARD.md
 
@@ -34,7 +35,8 @@ from recommender.errors import ModelError
 from recommender.features.market import FEATURES, to_model_matrix
 
 MODEL_FILE = "model.txt"
-SERVING_FILE = "serving_features.parquet"
+SERVING_FILE = "serving_features.parquet"     # format 1
+SERVING_TABLE_FILE = "serving_table.parquet"  # format 2
 MANIFEST_FILE = "manifest.json"
 CARD_FILE = "MODEL_CARD.md"
 CURRENT_FILE = "CURRENT"
@@ -50,8 +52,12 @@ class LoadedModel:
 
     version: str
     manifest: dict
-    booster: lgb.Booster
+    booster: lgb.Booster | None  # format 1 only; format 2 serves from its precomputed table
     serving: pd.DataFrame = field(repr=False)
+
+    @property
+    def format(self) -> int:
+        return int(self.manifest.get("format", 1))
 
     @property
     def categories(self) -> dict[str, list[str]]:
@@ -96,11 +102,19 @@ def verify(version_dir: Path) -> dict:
 
 
 def load_version(version: str, models_dir=None) -> LoadedModel:
-    """Load and verify one version; score Italy's serving rows once."""
+    """Load and verify one version.
+
+    Format 2 (market ranking v2) holds Italy's serving table with every
+    score and contribution computed at training time: loading reads one
+    parquet file and runs no model. Format 1 (mp-2026.11.x) scores Italy's
+    feature rows with its LightGBM booster once, here."""
     vdir = _models_dir(models_dir) / version
     if not vdir.is_dir():
         raise ModelError(f"model version folder {vdir} not found")
     manifest = verify(vdir)
+    if int(manifest.get("format", 1)) >= 2:
+        serving = pd.read_parquet(vdir / SERVING_TABLE_FILE)
+        return LoadedModel(version=version, manifest=manifest, booster=None, serving=serving)
     try:
         booster = lgb.Booster(model_file=str(vdir / MODEL_FILE))
     except lgb.basic.LightGBMError as exc:
@@ -133,10 +147,11 @@ def save_version(models_dir, version: str, booster: lgb.Booster, serving: pd.Dat
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{version}."))
     try:
         booster.save_model(str(tmp / MODEL_FILE))
-        serving.to_parquet(tmp / SERVING_FILE, index=False)
+        serving_file = SERVING_TABLE_FILE if int(manifest.get("format", 1)) >= 2 else SERVING_FILE
+        serving.to_parquet(tmp / serving_file, index=False)
         (tmp / CARD_FILE).write_text(card)
         manifest = dict(manifest, version=version,
-                        files={n: sha256_file(tmp / n) for n in (MODEL_FILE, SERVING_FILE, CARD_FILE)})
+                        files={n: sha256_file(tmp / n) for n in (MODEL_FILE, serving_file, CARD_FILE)})
         (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=_json_default) + "\n")
         os.chmod(tmp, 0o755)
         os.replace(tmp, final)

@@ -19,12 +19,12 @@ from pathlib import Path
 from recommender.errors import InvalidInput, ModelError, RecommenderError
 
 LABELS = {
-    "it": {"title": "Mercati consigliati", "market": "Mercato", "score": "Punteggio", "pot": "Potenz.",
-           "fit": "Adatt.", "status": "Stato", "channels": "Canali", "why": "Perché", "steps": "Prossimi passi",
+    "it": {"title": "Mercati consigliati", "market": "Mercato", "score": "Punteggio", "pot": "Italia",
+           "fit": "Orizzonte", "now": "ora", "prepare": "prepara liv.", "status": "Stato", "channels": "Canali", "why": "Perché", "steps": "Prossimi passi",
            "overall": "Canali consigliati", "excluded": "Esclusi (embargo)", "new": "nuovo", "expand": "espandi",
            "model": "Modello", "maturity": "Maturità digitale"},
-    "en": {"title": "Recommended markets", "market": "Market", "score": "Score", "pot": "Potent.",
-           "fit": "Fit", "status": "Status", "channels": "Channels", "why": "Why", "steps": "Next steps",
+    "en": {"title": "Recommended markets", "market": "Market", "score": "Score", "pot": "Italy",
+           "fit": "Horizon", "now": "now", "prepare": "prepare lvl", "status": "Status", "channels": "Channels", "why": "Why", "steps": "Next steps",
            "overall": "Recommended channels", "excluded": "Excluded (embargo)", "new": "new", "expand": "expand",
            "model": "Model", "maturity": "Digital maturity"},
 }
@@ -39,12 +39,13 @@ def render(result: dict) -> str:
              f"{firm['customer_type'].upper()} | {L['maturity']}: {result['maturity']['label']} "
              f"({result['maturity']['level']}/4)", ""]
     lines.append(f"{L['title']}")
-    lines.append(f"{'#':>2}  {L['market']:<24}{L['score']:>9}{L['pot']:>9}{L['fit']:>8}  {L['status']:<8} {L['channels']}")
+    lines.append(f"{'#':>2}  {L['market']:<24}{L['score']:>9}{L['pot']:>9}  {L['fit']:<15} {L['status']:<8} {L['channels']}")
     for m in result["markets"]:
         chans = ", ".join(c["name"] for c in m["channels"])
         status = L[m["status"]]
-        lines.append(f"{m['rank']:>2}  {m[name][:23]:<24}{m['score']:>9.1f}{m['parts']['potential']:>9.2f}"
-                     f"{m['parts']['readiness_fit']:>8.2f}  {status:<8} {chans}")
+        horizon = L["now"] if m["horizon"] == "now" else f"{L['prepare']} {m['needs_level']}"
+        lines.append(f"{m['rank']:>2}  {m[name][:23]:<24}{m['score']:>9.1f}{m['parts']['peers']:>9.2f}"
+                     f"  {horizon:<15} {status:<8} {chans}")
         for r in m["reasons"]:
             lines.append(f"      - {r}")
         for w in m["warnings"]:
@@ -53,8 +54,7 @@ def render(result: dict) -> str:
         lines += ["", f"{L['excluded']}: " + ", ".join(e["iso3"] for e in result["excluded_markets"])]
     lines += ["", f"{L['overall']}:"] + [f"  - {c['name']}" for c in result["channels"]]
     lines += ["", f"{L['steps']}:"] + [f"  {i}. {s['text']}" for i, s in enumerate(result["next_steps"], 1)]
-    lines += ["", f"{L['model']}: {result['model_version']} | " + "; ".join(
-        f"{k}: {v}" for k, v in result["data_vintages"]["potential"].items())]
+    lines += ["", f"{L['model']}: {result['model_version']} | {result['scoring']['formula']}"]
     for w in firm.get("warnings", []):
         lines.append(f"! {w}")
     return "\n".join(lines)

@@ -1,24 +1,21 @@
 """The recommender: markets and digital channels for one firm.
 
-How a market's score is made (all parts in [0, 1], shown in the result):
+How a market's score is made (see :mod:`recommender.recommend.score`)::
 
-    score = 100 * (0.55 * potential + 0.15 * opportunity + 0.30 * readiness_fit)
+    score = 100 * (w_peers * peers + w_forecast * forecast
+                   + w_unrealised * unrealised + w_evidence * evidence)
 
-- ``potential``: the model's ranking of the market for Italy in the firm's
-  sector, as a percentile, blended over the demand types the firm's customers
-  stand for (``demand_weights``): B2B = intermediate and investment in the
-  proportions Italy actually sells them in that sector; B2C = household; both
-  = all three in Italy's actual proportions (WIOD 2011, model manifest).
-  Each demand type comes from its freshest source (intermediate: ICIO 2022,
-  80 countries; household and investment: WIOD 2011, 40 countries). Where a
-  market has no data for a demand type the blend uses the others and says so.
-- ``opportunity``: the unrealised share of that potential (ITC idea).
-- ``readiness_fit``: see :mod:`recommender.recommend.readiness`.
+with the weights fitted on validation data at training time and read from
+the model manifest (``score.weights``). The firm's web maturity does not
+lower a market's score: it sets its *horizon*. Markets whose demandingness
+(distance, customs, language, online buying, logistics) the firm's maturity
+already covers are ``now`` ("mercati per iniziare"); the others are
+``prepare`` ("mercati da preparare") with the maturity level they take.
 
 Embargoed markets never appear; partially restricted ones carry a warning;
 markets the firm already serves are marked ``expand``; excluded ones are
-removed. Results for the same (sector, customer type, maturity, languages)
-are cached, so batches of many similar firms stay fast.
+removed. Figures that are model estimates (household and investment flows of
+2022, unrealised potential) are flagged in ``estimates`` and in the reasons.
 """
 
 from __future__ import annotations
@@ -26,81 +23,78 @@ from __future__ import annotations
 from dataclasses import asdict
 from functools import lru_cache
 
-import numpy as np
+import pandas as pd
 
 from recommender import columns as C
 from recommender.channels import MaturityKey, channels_for_market, overall_channels
 from recommender.data import load_table
-from recommender.errors import FieldError, InvalidInput
-from recommender.features.market import FEATURES
+from recommender.district_evidence import destinations, evidence_given, own_rows
+from recommender.errors import FieldError, InvalidInput, ModelError
 from recommender.maturity import LABELS as LEVEL_LABELS
 from recommender.model.artifact import LoadedModel
 from recommender.next_steps import next_steps
 from recommender.recommend import reasons as R
-from recommender.recommend.potential import query_tables
+from recommender.recommend.readiness import demand_parts, demandingness, required_level
 from recommender.recommend.profile import FirmProfile
-from recommender.recommend.readiness import capability, demand_parts, demandingness, fit
+from recommender.recommend.score import CUSTOMER_DEMAND_TYPES, PARTS, blend, market_parts
 
-WEIGHTS = {"potential": 0.55, "opportunity": 0.15, "readiness_fit": 0.30}
-DEMAND_TYPES = (C.INTERMEDIATE, C.HOUSEHOLD, C.INVESTMENT)
 # household share of Italy's sales in the sector at or above which the default
 # customer type is B2C, and at or above which it is "both"
 B2C_FROM, BOTH_FROM = 0.5, 0.25
-# features that are the same for every market of a query: not reasons
-QUERY_CONSTANT = {"log_gdp_exp", "rca_exp", "sector", "demand_type"}
 
 
 class Recommender:
-    """Recommendations from a verified :class:`LoadedModel` and the data tables.
+    """Recommendations from a verified :class:`LoadedModel` (format 2) and the data tables.
 
-    Construct once per process (it precomputes every query table); then
-    :meth:`recommend` is pure and thread-safe.
+    Construct once per process; then :meth:`recommend` is pure and thread-safe.
     """
 
     def __init__(self, model: LoadedModel, data_dir=None, cache_size: int = 4096):
+        if model.format < 2:
+            raise ModelError(f"model {model.version} is format {model.format}: the recommender needs a market "
+                             "ranking v2 model (python -m recommender.train)")
         self.model = model
+        self.data_dir = data_dir
         self.countries = load_table("countries", data_dir).set_index("iso3")
         restricted = load_table("restricted_markets", data_dir)
         self.restricted = {r["iso3"]: r for r in restricted.to_dict("records")}
-        self.queries = query_tables(model.serving)
-        # plain dicts for the per-market path: row lookups in a DataFrame cost ~50 us each
-        self.rows = {key: t.to_dict("index") for key, t in self.queries.items()}
-        self.static = self.countries.to_dict("index")
-        # numpy arrays aligned to one market index for the vectorised scoring
-        self.market_index = sorted(set(model.serving[C.IMPORTER]))
-        self.arrays = {key: (t["potential"].reindex(self.market_index).to_numpy(float),
-                             t["opportunity"].reindex(self.market_index).to_numpy(float))
-                       for key, t in self.queries.items()}
-        self._demandingness = lru_cache(maxsize=64)(self._demandingness_uncached)
+        score = model.manifest["score"]
+        self.weights = {p: float(score["weights"][p]) for p in PARTS}
         self.mix = model.manifest["serving"]["demand_mix"]
-        self.vintages = self._vintages()
-        self._ranked = lru_cache(maxsize=cache_size)(self._scores)
-        self._entry = lru_cache(maxsize=cache_size * 16)(self._market_cached)
+        self.vintages = model.manifest["serving"]["vintages"]
+        self.serving = model.serving
+        self.static = self.countries.to_dict("index")
+        self.market_index = sorted(set(model.serving[C.IMPORTER]))
+        self._demandingness = lru_cache(maxsize=64)(self._demandingness_uncached)
+        self._ranked = lru_cache(maxsize=cache_size)(self._ranked_uncached)
+        self._evidence = lru_cache(maxsize=cache_size)(self._evidence_uncached)
+        self._own = lru_cache(maxsize=cache_size)(self._own_uncached)
+        self._destinations = destinations(data_dir)
+        self._rows = {key: q.set_index(C.IMPORTER).to_dict("index")
+                      for key, q in self.serving.groupby([C.SECTOR, C.DEMAND])}
+        # the parts that depend only on (sector, customer type): 45 frames, ~0.8 s once per process,
+        # so a request that misses the ranking cache only blends in its district evidence
+        self._base_parts = {(sector, customer): market_parts(self.serving, sector, types, self.mix.get(sector, {}))
+                            for sector in sorted(set(self.serving[C.SECTOR]))
+                            for customer, types in CUSTOMER_DEMAND_TYPES.items()}
 
     # -- public --------------------------------------------------------------
-    def demand_weights(self, model_sector: str, customer_type: str) -> dict[str, float]:
-        shares = self.mix["shares"].get(model_sector, {})
-        inter, hh, inv = (shares.get(d, 0.0) for d in DEMAND_TYPES)
-        if customer_type == "b2c":
-            w = {C.HOUSEHOLD: 1.0}
-        elif customer_type == "b2b":
-            tot = inter + inv
-            w = {C.INTERMEDIATE: inter / tot, C.INVESTMENT: inv / tot} if tot > 0 else {C.INTERMEDIATE: 1.0}
-        else:
-            tot = inter + hh + inv
-            w = ({C.INTERMEDIATE: inter / tot, C.HOUSEHOLD: hh / tot, C.INVESTMENT: inv / tot}
-                 if tot > 0 else {C.INTERMEDIATE: 0.5, C.HOUSEHOLD: 0.5})
-        return {d: round(v, 4) for d, v in w.items() if v > 0}
-
     def default_customer_type(self, model_sector: str) -> str:
-        hh = self.mix["shares"].get(model_sector, {}).get(C.HOUSEHOLD, 0.0)
+        hh = self.mix.get(model_sector, {}).get(C.HOUSEHOLD, 0.0)
         return "b2c" if hh >= B2C_FROM else "both" if hh >= BOTH_FROM else "b2b"
+
+    def demand_weights(self, model_sector: str, customer_type: str) -> dict[str, float]:
+        """Italy's 2022 mix over the demand types the customer type stands for."""
+        types = CUSTOMER_DEMAND_TYPES[customer_type]
+        shares = {d: self.mix.get(model_sector, {}).get(d, 0.0) for d in types}
+        total = sum(shares.values())
+        return {d: round(v / total, 4) for d, v in shares.items() if v > 0} if total > 0 else {types[0]: 1.0}
 
     def recommend(self, profile: FirmProfile, k: int = 10, lang: str = "it") -> dict:
         """The full recommendation for one firm, as a JSON-serialisable dict."""
         if lang not in ("it", "en"):
             raise InvalidInput([FieldError("lang", "must be it or en", value=lang, suggestions=("it", "en"))])
-        if not isinstance(k, int) or not 1 <= k <= 30:
+        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 30:
             raise InvalidInput([FieldError("k", "must be a whole number from 1 to 30", value=k)])
         sector = profile.ateco.model_sector
         if sector is None:
@@ -109,13 +103,16 @@ class Recommender:
                          "(agriculture, mining, manufacturing, ATECO 01-33)", value=profile.ateco.division)])
         customer = profile.customer_type or self.default_customer_type(sector)
         m = profile.maturity
-        yes = frozenset(k2 for k2, v in m.answers.items() if v) if m.answers else None
-        cap = round(capability(m), 4)
-        ranked = self._ranked(sector, customer, cap, profile.languages)
+        province = profile.province.sigla if profile.province is not None else None
+        district = profile.district.slug if profile.district is not None else None
+        own = self._own(profile.ateco.division, province, district)
+        order, ranked = self._ranked(sector, customer, own)
+        demanding, dparts = self._demandingness(profile.languages)
+        yes = frozenset(q for q, v in m.answers.items() if v) if m.answers else None
+        level_it, level_en = LEVEL_LABELS[m.level]
 
         excluded, markets = [], []
-        for market in ranked:
-            iso3 = market["iso3"]
+        for iso3 in order:
             if iso3 in profile.excluded_markets:
                 continue
             restriction = self.restricted.get(iso3)
@@ -125,142 +122,105 @@ class Recommender:
                 continue
             if len(markets) >= k:
                 continue
-            out = dict(self._entry(sector, customer, m.level, cap, profile.languages, yes, iso3))
-            out["status"] = "expand" if iso3 in profile.current_markets else "new"
-            out["warnings"] = []
-            if restriction:
-                out["warnings"].append({"type": "restricted", "level": restriction["level"],
-                                        "text": restriction["measures_it" if lang == "it" else "measures_en"],
-                                        "legal_basis": restriction["legal_basis"], "as_of": restriction["as_of"]})
-            out["reasons"] = [r[lang] for r in out["reasons"]]
-            out["rank"] = len(markets) + 1
-            markets.append(out)
+            row = ranked[iso3]
+            d = demanding[iso3]
+            needs = required_level(d)
+            horizon = "now" if needs <= m.level else "prepare"
+            static = self.static[iso3]
+            market = {"iso3": iso3, "iso2": static["iso2"], "name_it": static["name_it"],
+                      "name_en": static["name_en"]}
+            cites = self._evidence(sector, own)[1].get(iso3, [])
+            reasons, estimates = self._reasons(sector, customer, market, row, cites, lang)
+            reasons.append(R.horizon_reason(dparts[iso3], horizon, needs, level_it, level_en)[lang == "en"])
+            markets.append({
+                **market,
+                "rank": len(markets) + 1,
+                "score": round(float(row["score"]), 2),
+                "horizon": horizon,
+                "needs_level": needs,
+                "parts": {p: round(float(row[p]), 4) for p in PARTS} | {
+                    "current_musd": round(float(row["current_musd"]), 1),
+                    "implied_musd": round(float(row["implied_musd"]), 1),
+                    "gap_musd": round(float(row["gap_musd"]), 1),
+                    "demandingness": round(d, 4), "demandingness_parts": dparts[iso3]},
+                "estimates": estimates,
+                "reasons": reasons,
+                "district_evidence": [asdict(c) for c in cites],
+                "channels": channels_for_market(iso3, sector, customer, MaturityKey(m.level, yes), k=3),
+                "status": "expand" if iso3 in profile.current_markets else "new",
+                "warnings": ([{"type": "restricted", "level": restriction["level"],
+                               "text": restriction["measures_it" if lang == "it" else "measures_en"],
+                               "legal_basis": restriction["legal_basis"], "as_of": restriction["as_of"]}]
+                             if restriction else []),
+            })
 
         top_channels = overall_channels([mk["iso3"] for mk in markets], sector, customer, m)
         steps = next_steps(m, top_channels, lang=lang)
+        w = self.weights
         return {
             "firm": profile.to_dict() | {"customer_type": customer,
                                          "customer_type_source": "input" if profile.customer_type else "sector default"},
-            "maturity": {"level": m.level, "score": m.score, "label": m.label_it if lang == "it" else m.label_en,
-                         "missing_answers": list(m.missing)},
+            "maturity": {"level": m.level, "score": m.score, "label": level_it if lang == "it" else level_en,
+                         "missing_answers": list(m.missing), "languages_given": bool(profile.languages)},
             "demand_weights": self.demand_weights(sector, customer),
             "markets": markets,
+            "horizons": {h: [mk["iso3"] for mk in markets if mk["horizon"] == h] for h in ("now", "prepare")},
             "excluded_markets": excluded,
             "channels": top_channels,
             "next_steps": [asdict(s) for s in steps],
-            "scoring": {"formula": "score = 100 * (0.55*potential + 0.15*opportunity + 0.30*readiness_fit)",
-                        "weights": WEIGHTS},
+            "scoring": {"formula": "score = 100 * (" + " + ".join(f"{w[p]:.3f}*{p}" for p in PARTS) + ")",
+                        "weights": w, "fitted_on": self.model.manifest["score"]["fitted_on"]},
             "model_version": self.model.version,
             "data_vintages": self.vintages,
             "lang": lang,
         }
 
     # -- internals -----------------------------------------------------------
-    def _vintages(self) -> dict:
-        sl = self.model.manifest["serving"]["slices"]
-        return {
-            "potential": {d: f"{v['source']} {v['year']}" for d, v in sl.items()},
-            "demand_mix": f"{self.mix['source']} {self.mix['year']}",
-            "online_purchase": "World Bank Global Findex 2021",
-            "logistics": "World Bank LPI 2016",
-            "gravity": "CEPII GeoDist",
-            "gdp": "World Bank WDI (latest 2023)",
-            "trade_agreements": "European Commission DG Trade list, curated 2025",
-            "restrictions": "EU restrictive measures, curated (see restricted_markets.as_of)",
-        }
+    def _own_uncached(self, division, province, district) -> frozenset[int]:
+        """Row ids of the firm's own district reports (cache key of the evidence)."""
+        return frozenset(own_rows(self._destinations, division, province, district).index)
 
-    def _scores(self, sector: str, customer: str, cap: float, languages: tuple[str, ...]) -> list[dict]:
-        """Every market's score and parts, best first (cached per key; no text yet).
-        Vectorised over the fixed market index: a cache miss costs well under 1 ms."""
-        weights = self.demand_weights(sector, customer)
-        pot = np.zeros(len(self.market_index))
-        opp = np.zeros(len(self.market_index))
-        wsum = np.zeros(len(self.market_index))
-        for d, w in weights.items():
-            arrays = self.arrays.get((sector, d))
-            if arrays is None:
-                continue
-            p_d, o_d = arrays
-            have = ~np.isnan(p_d)
-            pot[have] += w * p_d[have]
-            opp[have] += w * o_d[have]
-            wsum[have] += w
-        covered = wsum > 0
-        pot = np.divide(pot, wsum, out=np.zeros_like(pot), where=covered)
-        opp = np.divide(opp, wsum, out=np.zeros_like(opp), where=covered)
-        demanding, parts_rec = self._demandingness(languages)
-        fits = fit(demanding, cap)
-        score = 100 * (WEIGHTS["potential"] * pot + WEIGHTS["opportunity"] * opp + WEIGHTS["readiness_fit"] * fits)
-        order = np.argsort(-score, kind="stable")
-        return [{"iso3": self.market_index[i], "score": round(float(score[i]), 2), "potential": round(float(pot[i]), 4),
-                 "opportunity": round(float(opp[i]), 4), "readiness_fit": round(float(fits[i]), 4),
-                 "demandingness": round(float(demanding[i]), 4), "demandingness_parts": parts_rec[i]}
-                for i in order if covered[i]]
+    def _evidence_uncached(self, sector: str, own: frozenset[int]):
+        mine = self._destinations.loc[sorted(own)]
+        return evidence_given(self._destinations, sector, mine)
+
+    def _ranked_uncached(self, sector: str, customer: str, own: frozenset[int]) -> tuple[list[str], dict]:
+        """Market order, best first, and each market's parts and score (cached:
+        most firms share a sector, customer type and district evidence)."""
+        value, _ = self._evidence(sector, own)
+        parts = self._base_parts[(sector, customer)].copy()
+        parts["evidence"] = value.reindex(parts.index).fillna(0.0)
+        parts["score"] = blend(parts, self.weights)
+        parts = parts.sort_values(["score", "current_musd"], ascending=False, kind="stable")
+        return parts.index.tolist(), parts.to_dict("index")
 
     def _demandingness_uncached(self, languages: tuple[str, ...]):
         parts = demand_parts(self.countries.reset_index(), languages).reindex(self.market_index)
-        return demandingness(parts).to_numpy(), parts.round(3).to_dict("records")
+        return demandingness(parts).astype(float).to_dict(), {iso3: rec for iso3, rec in zip(parts.index, parts.round(3).to_dict("records"))}
 
-    def _market(self, sector: str, customer: str, level: int, languages: tuple[str, ...],
-                yes_answers: frozenset | None, s: dict) -> dict:
-        """The full, explained entry for one scored market (cached)."""
-        iso3 = s["iso3"]
-        weights = self.demand_weights(sector, customer)
-        static = self.static[iso3]
-        per_demand, main_row, main_w = {}, None, -1.0
-        for d, w in weights.items():
-            row = self.rows.get((sector, d), {}).get(iso3)
-            if row is None:
-                continue
-            per_demand[d] = {
-                "weight": w, "potential": round(float(row["potential"]), 4),
-                "rank": int(row["rank"]), "of": int(row["n_markets"]),
-                "implied_share": round(float(row["implied_share"]), 4),
-                "italy_share": round(float(row["actual_share"]), 4),
-                "italy_flow_musd": round(float(row["actual_musd"]), 1),
-                "opportunity": round(float(row["opportunity"]), 4),
-                "vintage": f"{row[C.SOURCE]} {row[C.YEAR]}",
-            }
-            if w > main_w:
-                main_row, main_w = row, w
-        market = {"iso3": iso3, "iso2": static["iso2"], "name_it": static["name_it"], "name_en": static["name_en"]}
-        label_it, label_en = LEVEL_LABELS[level]
-        reasons = self._reasons(market, main_row, static, s["demandingness_parts"], s["readiness_fit"],
-                                label_it, label_en)
-        return {
-            **market,
-            "score": s["score"],
-            "parts": {
-                "potential": s["potential"], "opportunity": s["opportunity"], "readiness_fit": s["readiness_fit"],
-                "demandingness": s["demandingness"], "demandingness_parts": s["demandingness_parts"],
-                "by_demand_type": per_demand,
-                "demand_types_without_data": [d for d in weights if d not in per_demand],
-            },
-            "reasons": reasons,
-            "channels": channels_for_market(iso3, sector, customer, MaturityKey(level, yes_answers), k=3),
-        }
-
-    def _market_cached(self, sector, customer, level, cap, languages, yes_answers, iso3) -> dict:
-        s = next(x for x in self._ranked(sector, customer, cap, languages) if x["iso3"] == iso3)
-        return self._market(sector, customer, level, languages, yes_answers, s)
-
-    def _reasons(self, market, row, static, parts, fit_value, level_it, level_en) -> list[dict]:
-        contrib = {f: row[f"contrib__{f}"] for f in FEATURES if f not in QUERY_CONSTANT}
-        sentences: list[tuple[str, str]] = []
-        seen_topics = set()
-        topic = {"log_demand_others": "demand", "demand_share_others": "demand", "log_domestic_demand": "demand",
-                 "log_pair_other_sectors": "pair", "ease_other_sectors": "pair", "both_eu": "eu", "eu_fta": "eu",
-                 "log_gdp_imp": "size", "log_pop_imp": "size", "online_purchase_imp": "online", "internet_imp": "online"}
-        for feat, value in sorted(contrib.items(), key=lambda kv: -kv[1]):
-            if value <= 0 or len(sentences) >= 2:
-                break
-            t = topic.get(feat, feat)
-            if t in seen_topics:
-                continue
-            s = R.model_reason(feat, row, market, static)
+    def _reasons(self, sector, customer, market, row, cites, lang) -> tuple[list[str], list[dict]]:
+        """Sentences quoting figure, source and year; the estimates they rely on."""
+        i = 1 if lang == "en" else 0
+        types = CUSTOMER_DEMAND_TYPES[customer]
+        rows = {d: self._rows.get((sector, d), {}).get(market["iso3"]) for d in types}
+        rows = {d: r for d, r in rows.items() if r is not None}
+        observed = sum(r["current_musd"] for r in rows.values() if not r["estimated"])
+        estimated = sum(r["current_musd"] for r in rows.values() if r["estimated"])
+        out, estimates = [], []
+        out.append(R.peers_reason(market, observed, estimated, int(row["peers_rank"]), int(row["n"]))[i])
+        if estimated > 0:
+            estimates.append(R.ESTIMATE_FINAL_DEMAND[i])
+        out.append(R.forecast_reason(int(row["forecast_rank"]), int(row["n"]))[i])
+        if row["gap_musd"] > 0:
+            out.append(R.unrealised_reason(float(row["gap_musd"]))[i])
+            estimates.append(R.ESTIMATE_UNREALISED[i])
+        main = max(rows, key=lambda d: rows[d]["current_musd"]) if rows else None
+        if main is not None:
+            s = R.strongest_contribution(rows[main], market, self.static[market["iso3"]])
             if s:
-                sentences.append(s)
-                seen_topics.add(t)
-        sentences.append(R.italy_position(row))
-        sentences.append(R.readiness_reason(parts, fit_value, level_it, level_en))
-        return [{"it": it, "en": en} for it, en in sentences]
+                out.append(s[i])
+        if cites:
+            out.append(R.evidence_reason(cites[0])[i])
+        elif row["evidence"] > 0:
+            out.append(R.sector_evidence_reason(float(row["evidence"]))[i])
+        return out, estimates

@@ -1,4 +1,7 @@
-"""Model potential for Italy, per (model sector, demand type), from a loaded model.
+"""Model potential of a format-1 model (mp-2026.11.x), per (model sector, demand type).
+
+Kept so `python -m recommender.validate` can reproduce the previous model's ranking
+side by side with the current one; the v2 recommender does not use it.
 
 For each query (Italy, sector, demand type) of the model's serving rows:
 

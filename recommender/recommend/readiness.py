@@ -7,15 +7,18 @@ Demandingness D(m) in [0, 1] is a weighted mean of five parts, each in [0, 1]
 - ``customs``: 0 inside the EU single market, rising through EEA, customs
   union and EU trade agreement, to 1 with no agreement (curated EU list);
 - ``language``: 0 if the market shares an official language with Italy or
-  with a language the firm speaks, 0.5 if the firm speaks English only, else 1;
+  with a language the firm speaks, 0.5 if the firm speaks English (or did not
+  say which languages it speaks: unknown counts as average, and the result
+  asks), else 1;
 - ``online``: share of adults who do NOT buy online (Findex 2021);
 - ``logistics``: weakness of logistics, from the LPI (World Bank, latest).
 
 The firm's capability F in [0, 1] is its web-maturity score / 12 (or the
-middle of its level). Fit = 1 - max(0, D - F): markets no more demanding than
-the firm is ready for fit fully; beyond that, fit falls one for one. A very-low
-maturity firm is thereby steered to near, single-market, easier countries; a
-very-high one may reach far markets at no penalty.
+middle of its level). Readiness is a *horizon*, not a penalty on the score
+(distance already shapes where peers sell): a market with D <= F is one to
+start with now; otherwise it is one to prepare for, and ``required_level(D)``
+says which maturity level it takes. ``fit`` (1 - max(0, D - F)) is kept for
+the mp-2026.11.x comparison in validation.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def demand_parts(countries: pd.DataFrame, firm_languages: tuple[str, ...] = ()) 
     for iso3 in c.index:
         if common[iso3] or (speaks & langs.get(iso3, frozenset())):
             lang.append(0.0)
-        elif "en" in speaks:
+        elif "en" in speaks or not speaks:
             lang.append(0.5)
         else:
             lang.append(1.0)
@@ -85,6 +88,11 @@ def capability(maturity) -> float:
     if maturity.score is not None:
         return maturity.score / 12
     return LEVEL_CAPABILITY[maturity.level]
+
+
+def required_level(demanding: float) -> int:
+    """The lowest web-maturity level whose capability covers demandingness D."""
+    return next((lvl for lvl, cap in sorted(LEVEL_CAPABILITY.items()) if cap >= demanding - 1e-9), 4)
 
 
 def fit(demanding, firm_capability: float):

@@ -111,3 +111,98 @@ def readiness_reason(parts: dict, fit: float, level_label_it: str, level_label_e
                 f"Demanding market ({en}) but within reach of a {level_label_en} digital maturity")
     return (f"Mercato impegnativo per una maturità digitale {level_label_it}: {it}",
             f"Demanding market for a {level_label_en} digital maturity: {en}")
+
+
+# -- market ranking v2 -------------------------------------------------------
+# (Italian, English) notes on the figures that are model estimates
+ESTIMATE_FINAL_DEMAND = (
+    {"figure": "final_demand_2022", "text": "Vendite a consumatori e per investimenti 2022: stima del modello "
+                                            "(da OECD ICIO 2022, relazione appresa su WIOD 1995-2011)"},
+    {"figure": "final_demand_2022", "text": "Consumer and investment sales 2022: model estimate "
+                                            "(from OECD ICIO 2022, relation learned on WIOD 1995-2011)"})
+ESTIMATE_UNREALISED = (
+    {"figure": "unrealised_potential", "text": "Potenziale non sfruttato: stima di un modello gravitazionale (PPML) "
+                                               "che non ha visto i flussi italiani"},
+    {"figure": "unrealised_potential", "text": "Unrealised potential: estimate of a gravity model (PPML) that never "
+                                               "saw Italy's own flows"})
+QUERY_CONSTANT = {"log_gdp_exp", "rca_exp", "sector", "demand_type", "log_share_t", "zero_t", "share_logit"}
+
+
+def peers_reason(market: dict, observed: float, estimated: float, rank: int, n: int) -> tuple[str, str]:
+    """Italy's current exports of the sector to the market, estimates named as such."""
+    total = observed + estimated
+    if estimated > 0 and observed > 0:
+        return (f"L'Italia vi esporta {_money(total, 'it')} del settore, {rank}° mercato su {n}: "
+                f"{_money(observed, 'it')} alle imprese (OECD ICIO 2022) e {_money(estimated, 'it')} a consumatori e "
+                f"investimenti (stima 2022)",
+                f"Italy exports {_money(total, 'en')} of the sector there, market no. {rank} of {n}: "
+                f"{_money(observed, 'en')} to businesses (OECD ICIO 2022) and {_money(estimated, 'en')} to consumers and "
+                f"investment (2022 estimate)")
+    if estimated > 0:
+        return (f"L'Italia vi vende circa {_money(total, 'it')} del settore, {rank}° mercato su {n} (stima 2022 da OECD ICIO)",
+                f"Italy sells about {_money(total, 'en')} of the sector there, market no. {rank} of {n} (2022 estimate from OECD ICIO)")
+    return (f"L'Italia vi esporta {_money(total, 'it')} del settore, {rank}° mercato su {n} (OECD ICIO 2022)",
+            f"Italy exports {_money(total, 'en')} of the sector there, market no. {rank} of {n} (OECD ICIO 2022)")
+
+
+def forecast_reason(rank: int, n: int) -> tuple[str, str]:
+    return (f"Previsione a 5 anni (2027): {rank}° mercato su {n} per l'Italia nel settore (modello di previsione su dati 2022)",
+            f"Five-year forecast (2027): market no. {rank} of {n} for Italy in the sector (forecast model on 2022 data)")
+
+
+def unrealised_reason(gap_musd: float) -> tuple[str, str]:
+    return (f"Potenziale non sfruttato: circa {_money(gap_musd, 'it')} in più di quanto l'Italia vende oggi "
+            f"(stima, modello gravitazionale che non ha visto i flussi italiani, 2022)",
+            f"Unrealised potential: about {_money(gap_musd, 'en')} more than Italy sells today "
+            f"(estimate, gravity model that never saw Italy's own flows, 2022)")
+
+
+def strongest_contribution(row, market: dict, static: dict) -> tuple[str, str] | None:
+    """The forecast model's strongest positive structural reason (LightGBM pred_contrib)."""
+    contrib = {k[len("contrib__"):]: v for k, v in row.items() if k.startswith("contrib__")}
+    for feat, value in sorted(contrib.items(), key=lambda kv: -kv[1]):
+        if value <= 0:
+            return None
+        if feat in QUERY_CONSTANT or feat == "bias":
+            continue
+        s = model_reason(feat, row, market, static)
+        if s:
+            if row.get("estimated") and feat in ("log_demand_others", "demand_share_others"):
+                # household / investment purchases of 2022 are themselves estimates
+                s = (s[0].replace("(OECD ICIO 2022)", "(stima 2022 da OECD ICIO)"),
+                     s[1].replace("(OECD ICIO 2022)", "(2022 estimate from OECD ICIO)"))
+            return s
+    return None
+
+
+def _stand_in_note(kind: str) -> tuple[str, str]:
+    return {"national": (" [dato nazionale]", " [national figure]"), "regional": (" [dato regionale]", " [regional figure]"),
+            "province_total": (" [export totale della provincia]", " [province total]")}.get(kind, ("", ""))
+
+
+def evidence_reason(cite) -> tuple[str, str]:
+    it_note, en_note = _stand_in_note(cite.stand_in)
+    rank_it = f"{cite.rank}° sbocco" if cite.rank else "sbocco indicato"
+    rank_en = f"destination no. {cite.rank}" if cite.rank else "named destination"
+    return (f"Distretto ({cite.district}): {rank_it}{it_note} secondo «{cite.source_title}» ({cite.year})",
+            f"District ({cite.district}): {rank_en}{en_note} according to \"{cite.source_title}\" ({cite.year})")
+
+
+def sector_evidence_reason(share: float) -> tuple[str, str]:
+    return (f"Indicato come sbocco dal {_pct(share * 100, 'it', 0)} degli altri distretti del settore (rapporti pubblici)",
+            f"Named as a destination by {_pct(share * 100, 'en', 0)} of the sector's other districts (public reports)")
+
+
+def horizon_reason(parts: dict, horizon: str, needs_level: int, level_it: str, level_en: str) -> tuple[str, str]:
+    names = {"distance": ("lontano", "far away"), "customs": ("dogane extra-UE", "non-EU customs"),
+             "language": ("lingua diversa", "different language"),
+             "online": ("pochi acquisti online", "little online buying"),
+             "logistics": ("logistica debole", "weak logistics")}
+    hard = [k for k, v in parts.items() if v >= 0.6]
+    it = ", ".join(names[h][0] for h in hard) or "nessuna barriera rilevante"
+    en = ", ".join(names[h][1] for h in hard) or "no major barrier"
+    if horizon == "now":
+        return (f"Per iniziare ora: alla portata di una maturità digitale {level_it} ({it})",
+                f"To start now: within reach of a {level_en} digital maturity ({en})")
+    return (f"Da preparare: richiede il livello di maturità digitale {needs_level} ({it})",
+            f"To prepare: needs digital maturity level {needs_level} ({en})")

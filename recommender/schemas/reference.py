@@ -1,6 +1,7 @@
 """Schemas of the reference tables users type into: sectors, provinces,
 districts, restricted markets."""
 
+import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
@@ -53,6 +54,28 @@ class DistrictSchema(pa.DataFrameModel):
     specialisation_en: Series[str]
     ateco_divisions: Series[str] = pa.Field(str_matches=r"^\d{2}(;\d{2})*$")
     origin: Series[str] = pa.Field(isin=["dsw2013", "curated"])
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class DistrictDestinationSchema(pa.DataFrameModel):
+    district_name: Series[str] = pa.Field(str_length={"min_value": 3})
+    district_slugs: Series[str] = pa.Field(nullable=True, str_matches=r"^([a-z0-9-]+(;[a-z0-9-]+)*)?$")
+    provinces: Series[str] = pa.Field(str_matches=r"^[A-Z]{2}(;[A-Z]{2})*$")
+    ateco_division: Series[str] = pa.Field(str_matches=r"^\d{2}$")
+    model_sector: Series[str] = pa.Field(isin=list(MODEL_SECTORS))
+    product: Series[str]
+    stand_in: Series[str] = pa.Field(nullable=True, isin=["", "national", "regional", "province_total"])
+    year: Series[int] = pa.Field(ge=1990, le=2030)
+    rank: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1)
+    iso3: Series[str] = pa.Field(str_matches=r"^[A-Z]{3}$")
+    in_model: Series[bool]
+    value_or_share: Series[str] = pa.Field(nullable=True)
+    source_title: Series[str] = pa.Field(str_length={"min_value": 3})
+    source_url: Series[str] = pa.Field(str_matches=r"^https?://")
+    quote: Series[str] = pa.Field(nullable=True)
 
     class Config:
         strict = True

@@ -13,6 +13,7 @@ BUILDERS: list[tuple[str, str]] = [
     ("sectors", "recommender.data.builders.sectors:build"),
     ("provinces", "recommender.data.builders.provinces:build"),
     ("districts", "recommender.data.builders.districts:build"),
+    ("district_destinations", "recommender.data.builders.district_destinations:build"),
     ("restricted markets", "recommender.data.builders.restricted:build"),
     ("channels", "recommender.data.builders.channels:build"),
 ]

@@ -1,0 +1,108 @@
+"""Users of the web app: creation, password hashing and the sign-in check.
+
+Passwords are hashed with werkzeug's scrypt (salted, memory-hard); only the
+hash is stored. An unknown e-mail costs the same hash computation as a wrong
+password, so response time does not reveal which e-mails exist.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from flask_login import UserMixin
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from api.db.models import Tenant, User, utcnow
+
+ROLES = ("borsista", "staff")
+_DUMMY_HASH = generate_password_hash("not-a-password")  # for unknown e-mails (same cost)
+
+
+@dataclass(frozen=True)
+class SignedInUser(UserMixin):
+    """What a request knows about the person signed in (Flask-Login's current_user)."""
+
+    id: int
+    tenant_id: int
+    tenant_name: str
+    email: str
+    role: str
+    locale: str | None
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def create_user(session, tenant_name: str, email: str, role: str = "borsista",
+                password: str | None = None) -> tuple[str, User]:
+    """Create the user (and the tenant if new); returns ``(password, user)``.
+    Without ``password`` a random one is made: show it once, it is stored only hashed."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}")
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise ValueError(f"not an e-mail address: {email!r}")
+    if session.scalar(select(User).where(User.email == email)) is not None:
+        raise ValueError(f"a user with e-mail {email} already exists")
+    tenant = session.scalar(select(Tenant).where(Tenant.name == tenant_name))
+    if tenant is None:
+        tenant = Tenant(name=tenant_name)
+        session.add(tenant)
+        session.flush()
+    password = password or secrets.token_urlsafe(12)
+    user = User(tenant_id=tenant.id, email=email, password_hash=generate_password_hash(password), role=role,
+                active=True)
+    session.add(user)
+    session.commit()
+    return password, user
+
+
+def reset_password(session, email: str) -> str:
+    """A new random password for the user (returned once)."""
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise ValueError(f"no user with e-mail {email}")
+    password = secrets.token_urlsafe(12)
+    user.password_hash = generate_password_hash(password)
+    session.commit()
+    return password
+
+
+def authenticate(session, email: str, password: str) -> User | None:
+    """The active user with these credentials, else None (and stamps the login time)."""
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.active or not user.password_hash:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
+        return None
+    user.last_login_at = utcnow()
+    session.commit()
+    return user
+
+
+def load_signed_in(session, user_id: str) -> SignedInUser | None:
+    """Flask-Login's user loader: the active user with this id, with their tenant's name."""
+    try:
+        uid = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    row = session.execute(select(User, Tenant).join(Tenant, Tenant.id == User.tenant_id)
+                          .where(User.id == uid, User.active.is_(True))).first()
+    if row is None:
+        return None
+    user, tenant = row
+    return SignedInUser(user.id, tenant.id, tenant.name, user.email, user.role, user.locale)
+
+
+def set_locale(session, user_id: int, locale: str) -> None:
+    user = session.get(User, user_id)
+    if user is not None:
+        user.locale = locale
+        session.commit()

@@ -1,0 +1,302 @@
+"""The Chamber's firm registry, shared by the REST API and the web app.
+
+Plain functions over a SQLAlchemy session and a tenant id: validate and
+store firms, their dated maturity questionnaires and outcome feedback, and
+compute a firm's recommendation. Every read filters on the tenant, so another
+Chamber's firm is simply not found (``None``), indistinguishable from a
+missing one. Validation errors are the library's :class:`InvalidInput` with
+field errors; the callers turn them into problem+json or form messages.
+
+Writes that refer to a firm are safe against a concurrent delete of that
+firm (another worker, another user): its foreign key fails and the write
+raises :class:`FirmGone` (the API answers 404, the web app its 404 page), or
+:class:`ConcurrentChange` if the firm is still there (409: retry). Text that
+no database can store (NUL characters, unpaired surrogates) is a field error
+here, whichever surface it came from.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from api.db.models import Feedback, Firm, MaturityAssessment, StoredRecommendation
+from api.schemas import firm_profile
+from api.vat import is_valid_partita_iva
+from recommender.errors import FieldError, InvalidInput
+from recommender.lookups import resolve_country
+from recommender.maturity import assess
+
+# profile keys stored in Firm.profile (everything a FirmProfile takes except the name)
+PROFILE_FIELDS = ("ateco", "province", "district", "customer_type", "current_markets", "excluded_markets",
+                  "languages", "employees", "maturity_level", "maturity_answers")
+OUTCOME_STATUSES = ("planned", "started", "first_sale", "abandoned")
+MAX_ID = 2**31 - 1  # database integer range; anything larger cannot exist
+NUL_REASON = "contains a NUL character (\\u0000)"
+SURROGATE_REASON = "contains an unpaired surrogate (not valid Unicode)"
+
+
+class InvalidVatNumber(InvalidInput):
+    """The partita IVA fails its checksum (checked before the profile)."""
+
+
+class FirmGone(LookupError):
+    """The firm was deleted while something referring to it was being stored."""
+
+    def __init__(self, firm_id: int):
+        super().__init__(f"firm {firm_id} was deleted meanwhile")
+        self.firm_id = firm_id
+
+
+class ConcurrentChange(RuntimeError):
+    """A concurrent change interfered with a write; the firm still exists: retry."""
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def unstorable_text(value, path: str = "") -> list[FieldError]:
+    """A field error for every string (or key) in ``value`` holding a NUL
+    character (PostgreSQL text cannot store it) or an unpaired surrogate (no
+    database encoding accepts it); paths like ``current_markets[2]``."""
+    out = []
+    stack = [(path, value)]
+    while stack:
+        p, v = stack.pop()
+        if isinstance(v, str):
+            if "\x00" in v:
+                out.append(FieldError(p, NUL_REASON))
+            elif _has_surrogate(v):
+                out.append(FieldError(p, SURROGATE_REASON))
+        elif isinstance(v, dict):
+            for k, item in v.items():
+                k = str(k)
+                sub = f"{p}.{k}" if p else k
+                if "\x00" in k or _has_surrogate(k):
+                    out.append(FieldError(sub.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\u0000"),
+                                          NUL_REASON if "\x00" in k else SURROGATE_REASON))
+                else:
+                    stack.append((sub, item))
+        elif isinstance(v, (list, tuple)):
+            stack.extend((f"{p}[{i}]", item) for i, item in enumerate(v))
+    return sorted(out, key=lambda e: e.field)
+
+
+def _check_text(data: dict) -> None:
+    errors = unstorable_text(data)
+    if errors:
+        raise InvalidInput(errors)
+
+
+def validated(data: dict) -> tuple[str | None, str | None, dict]:
+    """``(name, vat_number, profile)`` from a firm dict, or raise.
+
+    Raises :class:`InvalidInput` for text no database can store (NUL,
+    unpaired surrogates), :class:`InvalidVatNumber` for a bad partita IVA (11
+    digits, check digit), else :class:`InvalidInput` listing every bad profile
+    field, exactly as a recommendation request would. Empty optional values
+    are dropped.
+    """
+    _check_text({k: v for k, v in data.items() if k in PROFILE_FIELDS or k in ("name", "vat_number")})
+    vat = data.get("vat_number") or None
+    if vat is not None and not is_valid_partita_iva(vat):
+        raise InvalidVatNumber([FieldError("vat_number", "not a valid partita IVA (11 digits, check digit)",
+                                           value=vat)])
+    profile = {k: v for k, v in data.items() if k in PROFILE_FIELDS and v not in (None, "", [], {})}
+    firm_profile(profile)  # raises InvalidInput with field errors (recently seen profiles remembered)
+    return data.get("name"), vat, profile
+
+
+def own_firm(session, tenant_id: int, firm_id: int) -> Firm | None:
+    """The tenant's firm with this id, or None (also for another tenant's firm)."""
+    if not 0 < int(firm_id) <= MAX_ID:
+        return None
+    return session.scalar(select(Firm).where(Firm.id == firm_id, Firm.tenant_id == tenant_id))
+
+
+def _commit_for_firm(session, firm_id: int, tenant_id: int, row=None, then=None) -> None:
+    """Flush (``row`` added first, if given), run ``then(row)`` in the same
+    transaction, commit. If the firm was deleted meanwhile, its foreign key
+    fails (or its UPDATE matches nothing): :class:`FirmGone` if it is gone,
+    else :class:`ConcurrentChange`."""
+    try:
+        if row is not None:
+            session.add(row)
+        session.flush()
+        if then is not None:
+            then(row)
+        session.commit()
+    except (IntegrityError, OperationalError, StaleDataError):
+        session.rollback()
+        if session.scalar(select(Firm.id).where(Firm.id == firm_id, Firm.tenant_id == tenant_id)) is None:
+            raise FirmGone(firm_id) from None
+        raise ConcurrentChange("a concurrent change interfered; retry") from None
+
+
+def create_firm(session, tenant_id: int, data: dict, then=None) -> Firm:
+    """Validate and store a new firm (committed). ``then(firm)`` runs after the
+    insert, in the same transaction (the API records its Idempotency-Key there);
+    an IntegrityError from it is raised after rolling back."""
+    name, vat, profile = validated(data)
+    firm = Firm(tenant_id=tenant_id, name=name, vat_number=vat, profile=profile)
+    try:
+        session.add(firm)
+        session.flush()
+        if then is not None:
+            then(firm)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise
+    return firm
+
+
+def update_firm(session, firm: Firm, changes: dict) -> Firm:
+    """Merge ``changes`` into the firm (a key set to None or "" clears it),
+    validate the merged profile again, store (committed). FirmGone if the
+    firm was deleted meanwhile."""
+    merged = {"name": firm.name, "vat_number": firm.vat_number, **firm.profile, **changes}
+    name, vat, profile = validated(merged)
+    firm_id, tenant_id = firm.id, firm.tenant_id
+    firm.name, firm.vat_number, firm.profile = name, vat, profile
+    _commit_for_firm(session, firm_id, tenant_id)
+    return firm
+
+
+def list_firms(session, tenant_id: int, q: str = "", limit: int = 50, offset: int = 0) -> tuple[list[Firm], int]:
+    """The tenant's firms, newest first, optionally filtered by name or partita IVA; and the total."""
+    where = [Firm.tenant_id == tenant_id]
+    if q:
+        like = f"%{q.strip().lower()}%"
+        where.append(or_(func.lower(Firm.name).like(like), Firm.vat_number.like(like)))
+    total = session.scalar(select(func.count()).select_from(Firm).where(*where))
+    items = session.scalars(select(Firm).where(*where).order_by(Firm.id.desc()).limit(limit).offset(offset)).all()
+    return list(items), total
+
+
+def save_assessment(session, firm: Firm, answers: dict, user_id: int | None = None) -> MaturityAssessment:
+    """Store a dated questionnaire for the firm and make it the firm's web
+    maturity (its profile then carries the answers instead of a level).
+    Raises InvalidInput if the answers are not acceptable (see recommender.maturity),
+    FirmGone if the firm was deleted meanwhile."""
+    _check_text({"maturity_answers": answers})
+    m = assess(answers=answers)
+    firm_id, tenant_id = firm.id, firm.tenant_id
+    row = MaturityAssessment(tenant_id=tenant_id, firm_id=firm_id, user_id=user_id, answers=m.answers,
+                             score=m.score, level=m.level)
+    profile = {k: v for k, v in firm.profile.items() if k not in ("maturity_level", "maturity_answers")}
+    firm.profile = {**profile, "maturity_answers": dict(m.answers)}
+    _commit_for_firm(session, firm_id, tenant_id, row)
+    return row
+
+
+def assessments(session, firm: Firm) -> list[MaturityAssessment]:
+    """The firm's questionnaires, newest first."""
+    return list(session.scalars(select(MaturityAssessment).where(
+        MaturityAssessment.firm_id == firm.id, MaturityAssessment.tenant_id == firm.tenant_id)
+        .order_by(MaturityAssessment.id.desc())).all())
+
+
+def record_feedback(session, firm: Firm, market: str, status: str, on: date, channel_id: str | None = None,
+                    revenue_band: str | None = None, note: str | None = None, then=None) -> Feedback:
+    """Store what happened for one market (and channel) of a firm (committed).
+    The market is resolved like any country input (ISO2/ISO3/name). ``then(row)``
+    runs in the same transaction (the API's Idempotency-Key). FirmGone if the
+    firm was deleted meanwhile."""
+    errors = unstorable_text({"market": market, "channel_id": channel_id, "revenue_band": revenue_band,
+                              "note": note})
+    if status not in OUTCOME_STATUSES:
+        errors.append(FieldError("status", f"must be one of {', '.join(OUTCOME_STATUSES)}", value=status,
+                                 suggestions=OUTCOME_STATUSES))
+    if errors:
+        raise InvalidInput(errors)
+    iso3 = resolve_country(market, field="market").iso3
+    fb = Feedback(tenant_id=firm.tenant_id, firm_id=firm.id, market=iso3, channel_id=channel_id or None,
+                  status=status, date=on, revenue_band=revenue_band or None, note=note or None)
+    _commit_for_firm(session, firm.id, firm.tenant_id, fb, then)
+    return fb
+
+
+def own_feedback(session, tenant_id: int, feedback_id: int) -> Feedback | None:
+    """The tenant's feedback row with this id, or None."""
+    if not 0 < int(feedback_id) <= MAX_ID:
+        return None
+    return session.scalar(select(Feedback).where(Feedback.id == feedback_id, Feedback.tenant_id == tenant_id))
+
+
+def feedback_for(session, tenant_id: int, firm: Firm | None = None) -> list[Feedback]:
+    """The tenant's feedback rows (optionally one firm's), newest first."""
+    where = [Feedback.tenant_id == tenant_id]
+    if firm is not None:
+        where.append(Feedback.firm_id == firm.id)
+    return list(session.scalars(select(Feedback).where(*where).order_by(Feedback.id.desc())).all())
+
+
+def list_feedback(session, tenant_id: int, limit: int = 50, offset: int = 0) -> tuple[list[Feedback], int]:
+    """A page of the tenant's feedback, newest first; and the total."""
+    where = Feedback.tenant_id == tenant_id
+    total = session.scalar(select(func.count()).select_from(Feedback).where(where))
+    rows = session.scalars(select(Feedback).where(where).order_by(Feedback.id.desc()).limit(limit).offset(offset))
+    return list(rows.all()), total
+
+
+def recommend_for_firm(recommender, firm: Firm, overrides: dict | None = None, k: int = 10,
+                       lang: str = "it") -> dict:
+    """The recommendation for a registered firm, optionally with some profile
+    fields changed for this request only (e.g. ``customer_type``,
+    ``excluded_markets``, ``current_markets``). Raises InvalidInput for bad overrides."""
+    profile = {**firm.profile, **{k2: v for k2, v in (overrides or {}).items() if k2 in PROFILE_FIELDS}}
+    profile = {k2: v for k2, v in profile.items() if v not in (None, "", [])}
+    _check_text(profile)
+    return recommender.recommend(firm_profile({**profile, "name": firm.name}), k=k, lang=lang)
+
+
+def _trim_history(session, firm_id: int, keep: int) -> None:
+    """Keep the newest ``keep`` recommendations stored for the firm."""
+    old = select(StoredRecommendation.id).where(StoredRecommendation.firm_id == firm_id).order_by(
+        StoredRecommendation.id.desc()).offset(keep)
+    old_ids = session.scalars(old).all()
+    if old_ids:
+        session.execute(delete(StoredRecommendation).where(StoredRecommendation.id.in_(old_ids)))
+
+
+def store_recommendation(session, firm: Firm, model_version: str, result: dict,
+                         keep: int | None = None) -> StoredRecommendation:
+    """Keep a computed recommendation with the model version that made it
+    (committed); with ``keep``, only the firm's newest ``keep`` stay
+    (HISTORY_MAX_PER_FIRM). FirmGone if the firm was deleted meanwhile."""
+    firm_id, tenant_id = firm.id, firm.tenant_id
+    row = StoredRecommendation(tenant_id=tenant_id, firm_id=firm_id, model_version=model_version, result=result)
+    then = (lambda _row: _trim_history(session, firm_id, keep)) if keep else None
+    _commit_for_firm(session, firm_id, tenant_id, row, then)
+    return row
+
+
+def remember_recommendation(session, firm: Firm, model_version: str, result: dict,
+                            keep: int | None = None) -> StoredRecommendation:
+    """Store the recommendation unless it is the same as the latest one stored
+    for the firm (same model version, same result): viewing a page twice adds no row."""
+    latest = latest_recommendation(session, firm)
+    if latest is not None and latest.model_version == model_version and latest.result == result:
+        return latest
+    return store_recommendation(session, firm, model_version, result, keep=keep)
+
+
+def latest_recommendation(session, firm: Firm) -> StoredRecommendation | None:
+    return session.scalar(select(StoredRecommendation).where(
+        StoredRecommendation.firm_id == firm.id, StoredRecommendation.tenant_id == firm.tenant_id)
+        .order_by(StoredRecommendation.id.desc()).limit(1))
+
+
+def recommendation_history(session, firm: Firm, limit: int = 50,
+                           offset: int = 0) -> tuple[list[StoredRecommendation], int]:
+    """A page of the firm's stored recommendations, newest first; and the total."""
+    where = (StoredRecommendation.firm_id == firm.id) & (StoredRecommendation.tenant_id == firm.tenant_id)
+    total = session.scalar(select(func.count()).select_from(StoredRecommendation).where(where))
+    rows = session.scalars(select(StoredRecommendation).where(where).order_by(StoredRecommendation.id.desc())
+                           .limit(limit).offset(offset))
+    return list(rows.all()), total

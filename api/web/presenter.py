@@ -1,0 +1,134 @@
+"""Shapes a recommendation result for the templates, defensively.
+
+The recommender's result is read generically: the score parts are the keys
+of ``result["scoring"]["weights"]``; markets may or may not carry
+``horizon``/``needs_level`` (then they are shown in two groups) or
+``district_evidence``; anything missing is simply not shown. Nothing here
+scores or ranks: it only groups, labels and lays out what the library said.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from api.web import i18n
+
+# colour-blind-safe palette (Okabe-Ito), dark enough for white text
+PALETTE = ("#0b5394", "#b45f06", "#38761d", "#741b47", "#5b5b5b", "#7f6000", "#134f5c", "#990000")
+
+
+@dataclass
+class Segment:
+    key: str
+    label: str
+    value: float        # the part, 0-1
+    weight: float
+    x: float
+    width: float
+    color: str
+
+
+@dataclass
+class Bar:
+    iso3: str
+    name: str
+    y: float
+    score: float | None
+    segments: list[Segment] = field(default_factory=list)
+
+
+@dataclass
+class Chart:
+    """A horizontal stacked bar per market: each segment is weight x part, so the
+    bar's length is the score (out of 100) when the weights add up to one."""
+
+    width: int
+    height: int
+    label_width: int
+    plot_width: int
+    bar_height: int
+    bars: list[Bar]
+    legend: list[tuple[str, str, float]]   # (label, colour, weight)
+    ticks: list[tuple[float, int]]         # (x, value)
+
+
+def part_keys(result: dict) -> list[str]:
+    weights = (result.get("scoring") or {}).get("weights") or {}
+    return [k for k in weights if isinstance(weights[k], (int, float))]
+
+
+def part_value(market: dict, key: str) -> float | None:
+    value = (market.get("parts") or {}).get(key)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def score_chart(result: dict, label_width: int = 170, plot_width: int = 600, bar_height: int = 18,
+                gap: int = 8) -> Chart:
+    keys = part_keys(result)
+    weights = result["scoring"]["weights"] if keys else {}
+    total_w = sum(weights[k] for k in keys) or 1.0
+    colors = {k: PALETTE[i % len(PALETTE)] for i, k in enumerate(keys)}
+    bars, top = [], 22
+    for i, m in enumerate(result.get("markets") or []):
+        y = top + i * (bar_height + gap)
+        bar = Bar(m.get("iso3", "?"), i18n.localized(m, "name") or m.get("iso3", "?"), y, m.get("score"))
+        x = float(label_width)
+        for k in keys:
+            v = part_value(m, k)
+            if v is None:
+                continue
+            w = plot_width * weights[k] / total_w * max(0.0, min(1.0, v))
+            bar.segments.append(Segment(k, i18n.label(i18n.SCORE_PARTS, k), v, weights[k], x, w, colors[k]))
+            x += w
+        bars.append(bar)
+    height = top + len(bars) * (bar_height + gap) + 10
+    ticks = [(label_width + plot_width * t / 100, t) for t in (0, 25, 50, 75, 100)]
+    legend = [(i18n.label(i18n.SCORE_PARTS, k), colors[k], weights[k]) for k in keys]
+    return Chart(label_width + plot_width + 50, height, label_width, plot_width, bar_height, bars, legend, ticks)
+
+
+def market_groups(markets: list[dict]) -> list[tuple[str | None, list[dict]]]:
+    """[(group title or None, markets)]: "now" then "prepare" when markets carry a
+    horizon, else one untitled group. Unknown horizons form their own group."""
+    if not any("horizon" in m for m in markets):
+        return [(None, markets)]
+    order = ["now", "prepare"] + sorted({m.get("horizon") for m in markets} - {"now", "prepare", None})
+    groups = []
+    for h in order:
+        members = [m for m in markets if m.get("horizon") == h]
+        if members:
+            groups.append((i18n.label(i18n.HORIZONS, h), members))
+    rest = [m for m in markets if m.get("horizon") is None]
+    if rest:
+        groups.append((None, rest))
+    return groups
+
+
+def market_choices(result: dict | None) -> list[tuple[str, str]]:
+    """(iso3, name) of a recommendation's markets, for the outcome form."""
+    return [(m["iso3"], i18n.localized(m, "name") or m["iso3"]) for m in (result or {}).get("markets") or []
+            if m.get("iso3")]
+
+
+def channel_choices(result: dict | None) -> list[tuple[str, str]]:
+    """(channel_id, name) of a recommendation's channels (overall and per market), once each."""
+    seen = {}
+    for c in (result or {}).get("channels") or []:
+        seen.setdefault(c.get("channel_id"), c.get("name"))
+    for m in (result or {}).get("markets") or []:
+        for c in m.get("channels") or []:
+            seen.setdefault(c.get("channel_id"), c.get("name"))
+    return [(k, v or k) for k, v in seen.items() if k]
+
+
+def flatten_vintages(vintages: dict, prefix: str = "") -> list[tuple[str, str]]:
+    """{"potential": {"household": "wiod2013 2011"}, "gdp": "..."} -> [(label, text)]."""
+    out = []
+    for k, v in (vintages or {}).items():
+        name = i18n.label(i18n.VINTAGES, k)
+        name = f"{prefix} – {name}" if prefix else name
+        if isinstance(v, dict):
+            out += flatten_vintages(v, name)
+        else:
+            out.append((name, i18n.label(i18n.VINTAGE_TEXTS, v) if v in i18n.VINTAGE_TEXTS else str(v)))
+    return out

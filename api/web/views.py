@@ -1,0 +1,341 @@
+"""Pages for borsisti and Chamber staff. Each view validates its input, calls
+one function of ``api.registry`` / ``api.chamber_stats`` / the recommender,
+and renders. Every firm is looked up within the user's tenant: another
+Chamber's firm is a 404. Every POST is CSRF-checked; every page needs a
+signed-in user."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException
+
+from api import chamber_stats, registry
+from api.auth import csrf
+from api.auth.users import set_locale
+from api.auth.views import safe_path
+from api.blueprints.reference import search_items
+from api.errors import DATABASE_UNAVAILABLE
+from api.web import database_down_page, i18n, no_model_page, pdf, presenter
+from api.web.forms import FirmForm, LanguageForm, OutcomeForm, QuestionnaireForm, RerankForm, options
+from recommender.errors import InvalidInput, LookupFailed, ModelError
+from recommender.lookups import all_countries, all_districts, districts_for_province, resolve_province
+from recommender.maturity import QUESTIONS
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/web/static")
+PAGE_SIZE = 20
+K = 10  # markets per recommendation page and plan
+
+
+@bp.before_request
+def _check_csrf():
+    csrf.protect()  # POST/PUT/PATCH/DELETE only; CSRFError (400) otherwise
+
+
+def _firm_or_404(firm_id: int):
+    firm = registry.own_firm(g.db, current_user.tenant_id, firm_id)
+    if firm is None:
+        abort(404)
+    return firm
+
+
+def attach_errors(form, exc: InvalidInput | LookupFailed) -> None:
+    """Put the library's field errors (reason + suggestions) next to the form's fields."""
+    errors = exc.errors if isinstance(exc, InvalidInput) else [exc.error]
+    for e in errors:
+        name = i18n.form_field(e)
+        message = i18n.reason(e.reason)
+        if name in form._fields:
+            form[name].errors = list(form[name].errors) + [message]
+            if e.suggestions:
+                form.suggestions.setdefault(name, []).extend(e.suggestions)
+        else:
+            form.form_errors.append(f"{i18n.label(i18n.FIELDS, name)}: {message}" if name else message)
+
+
+def _district_choices(province: str | None, current: str | None = None) -> list[tuple[str, str]]:
+    """Districts of the typed province (all districts if it does not resolve)."""
+    try:
+        found = districts_for_province(resolve_province(province).sigla) if province else all_districts()
+    except LookupFailed:
+        found = all_districts()
+    choices = [("", _("No district / not sure"))]
+    choices += sorted(((d.slug, d.name) for d in found), key=lambda c: c[1])
+    if current and current not in {c[0] for c in choices}:
+        choices.append((current, current))
+    return choices
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(e: HTTPException):
+    return render_template("error.html", code=e.code, message=None), e.code
+
+
+# outages: a 503 page (before the catch-all below, which would make them a 500)
+for _exc in DATABASE_UNAVAILABLE:
+    bp.register_error_handler(_exc, database_down_page)
+bp.register_error_handler(ModelError, no_model_page)
+
+
+@bp.errorhandler(registry.FirmGone)
+def _firm_gone(_e):  # deleted (by another user or through the API) while this page was writing
+    return render_template("error.html", code=404, message=None), 404
+
+
+@bp.errorhandler(registry.ConcurrentChange)
+def _concurrent_change(_e):
+    return render_template("error.html", code=409, message=None), 409
+
+
+@bp.errorhandler(Exception)
+def _unexpected(e: Exception):  # a bug: logged; the user sees a plain page, never a trace
+    current_app.logger.exception("unhandled error in the web app")
+    return render_template("error.html", code=500, message=None), 500
+
+
+# -- pages --------------------------------------------------------------------
+@bp.route("/")
+def index():
+    return redirect(url_for("web.firms") if current_user.is_authenticated else url_for("auth.login"))
+
+
+@bp.route("/firms")
+@login_required
+def firms():
+    q = request.args.get("q", "").strip()[:100]
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    items, total = registry.list_firms(g.db, current_user.tenant_id, q=q, limit=PAGE_SIZE,
+                                       offset=(page - 1) * PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render_template("firms/list.html", firms=items, total=total, q=q, page=page, pages=pages)
+
+
+@bp.route("/firms/new", methods=["GET", "POST"])
+@login_required
+def firm_new():
+    form = FirmForm()
+    form.district.choices = options(_district_choices(form.province.data, form.district.data))
+    if form.validate_on_submit():
+        try:
+            firm = registry.create_firm(g.db, current_user.tenant_id, form.to_firm_data())
+        except InvalidInput as exc:
+            attach_errors(form, exc)
+        else:
+            flash(_("Firm saved. Next: the web-maturity questionnaire."), "success")
+            return redirect(url_for("web.questionnaire", firm_id=firm.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("firms/form.html", form=form, firm=None), status
+
+
+@bp.route("/firms/<int:firm_id>/edit", methods=["GET", "POST"])
+@login_required
+def firm_edit(firm_id):
+    firm = _firm_or_404(firm_id)
+    has_q = bool(firm.profile.get("maturity_answers"))
+    form = FirmForm(has_questionnaire=has_q) if request.method == "POST" else FirmForm.from_firm(firm)
+    form.district.choices = options(_district_choices(form.province.data, form.district.data))
+    if form.validate_on_submit():
+        try:
+            registry.update_firm(g.db, firm, form.to_firm_data())
+        except InvalidInput as exc:
+            g.db.rollback()
+            attach_errors(form, exc)
+        else:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("web.firm", firm_id=firm.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("firms/form.html", form=form, firm=firm), status
+
+
+def _outcome_form(firm, formdata=None) -> OutcomeForm:
+    latest = registry.latest_recommendation(g.db, firm)
+    result = latest.result if latest else None
+    recommended = presenter.market_choices(result)
+    rec_codes = {c for c, _n in recommended}
+    others = sorted(((c.iso3, i18n.country_name(c.iso3)) for c in all_countries() if c.iso3 not in rec_codes),
+                    key=lambda c: c[1])
+    markets = {_("Recommended markets"): recommended, _("Other markets"): others} if recommended else others
+    return OutcomeForm(formdata=formdata, markets=markets, channels=presenter.channel_choices(result))
+
+
+def _firm_page(firm, outcome_form, status=200):
+    history = registry.assessments(g.db, firm)
+    outcomes = registry.feedback_for(g.db, current_user.tenant_id, firm)
+    latest = registry.latest_recommendation(g.db, firm)
+    return render_template("firms/detail.html", firm=firm, history=history, outcomes=outcomes, latest=latest,
+                           form=outcome_form), status
+
+
+@bp.route("/firms/<int:firm_id>")
+@login_required
+def firm(firm_id):
+    firm = _firm_or_404(firm_id)
+    return _firm_page(firm, _outcome_form(firm))
+
+
+@bp.route("/firms/<int:firm_id>/outcomes", methods=["POST"])
+@login_required
+def outcome_new(firm_id):
+    firm = _firm_or_404(firm_id)
+    form = _outcome_form(firm, request.form)
+    if form.validate():
+        try:
+            registry.record_feedback(g.db, firm, form.market.data, form.status.data, form.date.data,
+                                     channel_id=form.channel_id.data or None, note=form.note.data or None)
+        except (InvalidInput, LookupFailed) as exc:
+            attach_errors(form, exc)
+        else:
+            flash(_("Outcome recorded."), "success")
+            return redirect(url_for("web.firm", firm_id=firm.id, _anchor="outcomes"))
+    return _firm_page(firm, form, 422)
+
+
+@bp.route("/firms/<int:firm_id>/questionnaire", methods=["GET", "POST"])
+@login_required
+def questionnaire(firm_id):
+    firm = _firm_or_404(firm_id)
+    history = registry.assessments(g.db, firm)
+    if request.method == "GET" and history:  # start from the last answers
+        last = history[0].answers
+        form = QuestionnaireForm(data={q.id: ("yes" if last.get(q.id) else "no" if q.id in last else "unknown")
+                                       for q in QUESTIONS})
+    else:
+        form = QuestionnaireForm()
+    if form.validate_on_submit():
+        try:
+            row = registry.save_assessment(g.db, firm, form.answers(), user_id=current_user.id)
+        except InvalidInput as exc:
+            g.db.rollback()
+            attach_errors(form, exc)
+        else:
+            flash(_("Questionnaire saved: web maturity %(level)s of 4 (%(label)s), %(score)s yes out of 12.",
+                    level=row.level, label=i18n.level_label(row.level), score=row.score), "success")
+            return redirect(url_for("web.firm", firm_id=firm.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("firms/questionnaire.html", firm=firm, form=form, questions=QUESTIONS,
+                           history=history), status
+
+
+def _recommendation(firm, form: RerankForm):
+    """(result or None, error message or None) for the firm with the page's what-if changes."""
+    holder = current_app.extensions["model_holder"].get()
+    overrides = form.overrides() if request.args and form.validate() else {}
+    try:
+        result = registry.recommend_for_firm(holder, firm, overrides, k=K, lang=i18n.lang())
+    except InvalidInput as exc:
+        if not overrides:
+            return None, "; ".join(i18n.reason(e.reason) for e in exc.errors)
+        attach_errors(form, exc)  # the changed fields are wrong: show them, keep the firm's own ranking
+        return _recommendation(firm, RerankForm(formdata=None))
+    if not overrides:
+        registry.remember_recommendation(g.db, firm, holder.model.version, result,
+                                         keep=current_app.config["HISTORY_MAX_PER_FIRM"])
+    return result, None
+
+
+@bp.route("/firms/<int:firm_id>/recommendation")
+@login_required
+def recommendation(firm_id):
+    firm = _firm_or_404(firm_id)
+    form = RerankForm(formdata=request.args)
+    result, error = _recommendation(firm, form)
+    ctx = {"firm": firm, "form": form, "result": result, "error": error,
+           "chart": presenter.score_chart(result) if result else None,
+           "groups": presenter.market_groups(result["markets"]) if result else [],
+           "vintages": presenter.flatten_vintages(result.get("data_vintages")) if result else []}
+    if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
+        return render_template("recommendation/_body.html", **ctx)
+    return render_template("recommendation/page.html", **ctx)
+
+
+@bp.route("/firms/<int:firm_id>/plan.pdf")
+@login_required
+def plan_pdf(firm_id):
+    firm = _firm_or_404(firm_id)
+    form = RerankForm(formdata=request.args)
+    result, error = _recommendation(firm, form)
+    if result is None:
+        flash(error, "error")
+        return redirect(url_for("web.recommendation", firm_id=firm.id))
+    html = render_template("plan/plan.html", firm=firm, result=result, chart=presenter.score_chart(result),
+                           groups=presenter.market_groups(result["markets"]),
+                           vintages=presenter.flatten_vintages(result.get("data_vintages")), today=date.today())
+    filename = f"piano-export-{firm.id}.pdf" if i18n.lang() == "it" else f"export-plan-{firm.id}.pdf"
+    return Response(pdf.render(html), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard():
+    return render_template("dashboard.html", s=chamber_stats.summary(g.db, current_user.tenant_id))
+
+
+@bp.route("/dashboard.csv")
+@login_required
+def dashboard_csv():
+    buf = io.StringIO()
+    csv.writer(buf).writerows(chamber_stats.csv_rows(chamber_stats.summary(g.db, current_user.tenant_id)))
+    return Response(buf.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="chamber-firms.csv"'})
+
+
+@bp.route("/language", methods=["POST"])
+def language():
+    form = LanguageForm()
+    if form.validate_on_submit() and form.lang.data in current_app.config["LANGUAGES"]:
+        session["lang"] = form.lang.data
+        if current_user.is_authenticated:
+            set_locale(g.db, current_user.id, form.lang.data)
+    return redirect(safe_path(form.next.data, url_for("web.index")))
+
+
+# -- autocomplete fragments (htmx; the pages work without them) ----------------
+@bp.route("/lookup/places")
+@login_required
+def lookup_places():
+    """<option>s for the province/comune field: matching provinces, and the comune typed if it resolves."""
+    q = request.args.get("province", "").strip()[:60]
+    options = [(p["sigla"], f'{p["name"]} ({p["sigla"]})') for p in search_items("provinces", q)["items"][:15]] \
+        if len(q) >= 2 else []
+    try:
+        prov = resolve_province(q) if len(q) >= 2 else None
+    except LookupFailed:
+        prov = None
+    if prov is not None and q.upper() != prov.sigla:
+        options.insert(0, (q, f"{q} → {prov.name} ({prov.sigla})"))
+    return render_template("lookup/options.html", options=options)
+
+
+@bp.route("/lookup/ateco")
+@login_required
+def lookup_ateco():
+    q = request.args.get("ateco", "").strip()[:20]
+    name = "name_it" if i18n.lang() == "it" else "name_en"
+    items = search_items("sectors", q)["items"][:20] if q else []
+    return render_template("lookup/options.html",
+                           options=[(s["ateco_division"], f'{s["ateco_division"]} – {s[name]}') for s in items])
+
+
+@bp.route("/lookup/districts")
+@login_required
+def lookup_districts():
+    return render_template("lookup/options.html", options=_district_choices(request.args.get("province", "")[:60]),
+                           selected=request.args.get("district"))

@@ -1,0 +1,1 @@
+"""Market potential as a forecast: features at year t, market shares at t + h."""

@@ -1,0 +1,5 @@
+"""Structural gravity: Poisson pseudo-maximum likelihood with fixed effects."""
+
+from recommender.gravity.ppml import PoissonFE
+
+__all__ = ["PoissonFE"]

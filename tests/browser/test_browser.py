@@ -1,0 +1,158 @@
+"""A borsista's journey in a real browser (Debian Chromium via Playwright)
+against the live app, with axe-core on every page: zero serious or critical
+accessibility violations."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from pypdf import PdfReader
+from support import axe_violations, login
+
+pytestmark = pytest.mark.browser
+
+ANSWERS = {"website": "yes", "site_foreign_language": "yes", "online_catalogue": "yes", "sells_own_site": "no",
+           "sells_marketplaces": "no", "social_accounts": "yes", "paid_ads": "no", "web_analytics": "yes",
+           "online_payments": "no", "crm_email": "unknown", "ships_abroad": "yes", "foreign_language_staff": "yes"}
+
+
+def accessible(page) -> None:
+    bad = axe_violations(page)
+    assert not bad, f"{page.url}: {bad}"
+
+
+def create_firm(page, base: str, name: str) -> int:
+    page.goto(base + "/firms/new")
+    page.fill("#name", name)
+    page.fill("#ateco", "1413")
+    page.fill("#province", "Sassuolo")
+    page.select_option("#maturity_level", "2")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/firms/\d+/questionnaire$"))
+    return int(re.search(r"/firms/(\d+)/", page.url).group(1))
+
+
+def test_borsista_journey(page, live, tmp_path):
+    base = live.url
+    page.goto(base + "/")
+    assert page.url.endswith("/login") and page.locator("html").get_attribute("lang") == "it"
+    accessible(page)
+    login(page, base, "borsista@prato.example")
+    accessible(page)
+
+    # a firm with odd inputs: a bad ATECO first, explained next to the field
+    page.goto(base + "/firms/new")
+    page.fill("#name", "Lanificio Sassolese")
+    page.fill("#ateco", "1499")
+    page.fill("#province", "Sassuolo")
+    page.click("main form button[type=submit]")
+    error = page.locator("#ateco-error")
+    assert "codice ATECO non valido" in error.inner_text() and "14.29" in error.inner_text()
+    assert page.locator("#ateco").get_attribute("aria-invalid") == "true"
+    accessible(page)
+    page.fill("#ateco", "1413")  # typed without the dot
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/firms/\d+/questionnaire$"))
+    firm_id = int(re.search(r"/firms/(\d+)/", page.url).group(1))
+    accessible(page)
+
+    # the questionnaire
+    for q, answer in ANSWERS.items():
+        page.check(f"input[name={q}][value={answer}]")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"**/firms/{firm_id}")
+    assert "maturità digitale 3 su 4" in page.locator(".flashes").inner_text()
+    accessible(page)
+
+    # the recommendation; changing the customer type re-ranks in place (no reload)
+    page.goto(base + f"/firms/{firm_id}/recommendation")
+    assert page.locator("svg[role=img] rect").count() > 10
+    assert page.locator(".tiles .tile").count() == 10
+    accessible(page)
+    page.evaluate("window.__still_here = true")
+    before = page.locator("#summary-title + dl").inner_text()
+    assert "Consumatori (B2C)" in before
+    page.select_option("#customer_type", "b2b")
+    page.wait_for_function("document.querySelector('#summary-title + dl').innerText.includes('Imprese (B2B)')")
+    assert page.evaluate("window.__still_here") is True
+    assert "customer_type=b2b" in page.url
+    accessible(page)
+
+    # the plan as a PDF
+    with page.expect_download() as dl:
+        page.click("text=Scarica il piano (PDF)")
+    pdf_path = tmp_path / "plan.pdf"
+    dl.value.save_as(pdf_path)
+    reader = PdfReader(pdf_path)
+    text = " ".join(p.extract_text() for p in reader.pages)
+    assert len(reader.pages) >= 2 and "Lanificio Sassolese" in text and "Imprese (B2B)" in text
+
+    # an outcome
+    page.goto(base + f"/firms/{firm_id}")
+    page.select_option("#market", index=0)
+    market = page.locator("#market option:checked").inner_text()
+    page.select_option("#status", "started")
+    page.fill("#note", "contatto con un importatore")
+    page.click("#outcomes button[type=submit]")
+    page.wait_for_url(f"**/firms/{firm_id}#outcomes")
+    row = page.locator("#outcomes tbody tr").first.inner_text()
+    assert market in row and "avviato" in row
+    accessible(page)
+
+    page.goto(base + "/dashboard")
+    assert "1" in page.locator(".stats").inner_text()
+    accessible(page)
+
+    # English, then back to Italian
+    page.goto(base + f"/firms/{firm_id}/recommendation")
+    page.click("button[name=lang][value=en]")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    body = page.locator("main").inner_text()
+    assert "Where Italian firms already sell" in body and "Potenziale" not in body
+    accessible(page)
+    page.click("button[name=lang][value=it]")
+    page.wait_for_load_state()
+
+    page.click("text=Esci")
+    page.wait_for_url("**/login")
+    assert "Sei uscito" in page.content()
+    assert page.goto(base + f"/firms/{firm_id}").url.endswith(f"/login?next=%2Ffirms%2F{firm_id}")
+
+
+def test_other_chamber_gets_404_and_csrf_less_posts_are_refused(browser, live):
+    prato = browser.new_context()
+    page = prato.new_page()
+    login(page, live.url, "borsista@prato.example")
+    firm_id = create_firm(page, live.url, "Tessitura Segreta")
+    r = page.request.post(live.url + "/firms/new", form={"name": "x", "ateco": "1413", "province": "PO",
+                                                         "maturity_level": "2"})
+    assert r.status == 400  # no CSRF token
+    r = page.request.post(live.url + "/logout")
+    assert r.status == 400
+    prato.close()
+
+    modena = browser.new_context()
+    page = modena.new_page()
+    login(page, live.url, "staff@modena.example")
+    for url in (f"/firms/{firm_id}", f"/firms/{firm_id}/recommendation", f"/firms/{firm_id}/plan.pdf"):
+        response = page.goto(live.url + url)
+        assert response.status == 404, url
+        assert "Pagina non trovata" in page.locator("h1").inner_text()
+    assert "Tessitura Segreta" not in page.goto(live.url + "/firms").text()
+    accessible(page)
+    modena.close()
+
+
+def test_main_flow_works_without_javascript(browser, live):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    login(page, live.url, "borsista@prato.example")
+    firm_id = create_firm(page, live.url, "Senza JS srl")
+    page.goto(live.url + f"/firms/{firm_id}/recommendation")
+    page.select_option("#customer_type", "b2b")
+    page.click("text=Aggiorna la classifica")
+    page.wait_for_url(re.compile(r".*customer_type=b2b.*"))
+    assert "Imprese (B2B)" in page.locator("#summary-title + dl").inner_text()
+    context.close()

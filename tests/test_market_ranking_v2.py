@@ -1,0 +1,93 @@
+"""Market ranking v2 building blocks, with known answers: PPML with fixed
+effects, the fitted score weights, the exporter bootstrap, district evidence
+(leave-one-district-out) and the validation command."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.district_evidence import destinations, evidence
+from recommender.forecast.evaluate import bootstrap_difference
+from recommender.gravity import PoissonFE
+from recommender.recommend.score import fit_weights, percentile
+from recommender.validate import ITALY_TOP10, main as validate_main, unit_metrics
+
+
+def test_ppml_fixed_effects_recover_known_slopes_and_effects():
+    rng = np.random.default_rng(0)
+    n, cells = 30_000, 300
+    g = rng.integers(0, cells, n)
+    alpha = rng.normal(0, 1, cells)
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    y = rng.poisson(np.exp(alpha[g] + 0.7 * x1 - 0.3 * x2))
+    rows = pd.DataFrame({"x1": x1, "x2": x2})
+    m = PoissonFE(["x1", "x2"], alpha=0).fit(rows, y, groups=g)
+    b = m.coefficients()  # per standard deviation; the draws have sd ~1
+    assert b["x1"] == pytest.approx(0.7 * rows["x1"].std(), abs=0.02)
+    assert b["x2"] == pytest.approx(-0.3 * rows["x2"].std(), abs=0.02)
+    # fitted cell totals equal observed ones (the Poisson first-order condition)
+    pred = m.predict(rows, g)
+    assert np.allclose(np.bincount(g, weights=pred), np.bincount(g, weights=y), rtol=1e-6)
+    # without groups: plain PPML with an intercept
+    y2 = rng.poisson(np.exp(0.5 + 0.4 * x1))
+    m2 = PoissonFE(["x1"], alpha=0).fit(rows, y2)
+    assert m2.predict(rows).sum() == pytest.approx(y2.sum(), rel=1e-6)
+
+
+def test_ppml_rejects_negative_targets():
+    with pytest.raises(ValueError, match=">= 0"):
+        PoissonFE(["x"]).fit(pd.DataFrame({"x": [1.0, 2.0]}), [1.0, -1.0])
+
+
+def test_fitted_weights_find_the_part_that_predicts_the_named_markets():
+    rng = np.random.default_rng(1)
+    units = []
+    for _ in range(40):
+        parts = pd.DataFrame(rng.uniform(size=(30, 4)), columns=["peers", "forecast", "unrealised", "evidence"],
+                             index=[f"M{i}" for i in range(30)])
+        named = set(parts["forecast"].nlargest(3).index)  # only "forecast" matters
+        units.append((parts, named))
+    w = fit_weights(units)
+    assert w["forecast"] > 0.8 and min(w[p] for p in ("peers", "forecast", "unrealised", "evidence")) >= 0
+    assert sum(w[p] for p in ("peers", "forecast", "unrealised", "evidence")) == pytest.approx(1, abs=1e-3)
+
+
+def test_percentile_bounds_and_ties():
+    p = percentile(pd.Series([10.0, 30.0, 20.0, 20.0]))
+    assert p.tolist() == [0.0, 1.0, pytest.approx(0.5), pytest.approx(0.5)]
+
+
+def test_exporter_bootstrap_difference_known_answer():
+    pq = pd.DataFrame({"qid": [0, 0, 1, 1, 2, 2], "exporter": ["A", "A", "B", "B", "C", "C"],
+                       "method": ["m", "b"] * 3, "ndcg@10": [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]})
+    r = bootstrap_difference(pq, "m", "b", n_boot=200)
+    assert r["mean_difference"] == pytest.approx(0.1) and r["ci_low"] == pytest.approx(0.1)
+    assert r["share_of_clusters_won"] == 1.0 and r["clusters"] == 3
+
+
+def test_unit_metrics_known_answer():
+    ranking = ["DEU", "FRA", "USA", "CHN"] + [f"X{i}" for i in range(10)]
+    m = unit_metrics(ranking, {"FRA", "CHN", "JPN"}, first="JPN")
+    assert m["hits@10"] == 2 and m["recall@10"] == pytest.approx(2 / 3) and m["hit_rate@10"] == 0.0
+    assert 0 < m["ndcg@10"] < 1
+
+
+def test_district_evidence_cites_own_rows_and_leaves_one_district_out():
+    value, cites = evidence("C13T15", "15", province="FM", district_slug="calzaturiero-fermano-maceratese")
+    assert value["DEU"] == 1.0 and cites["DEU"][0].district == "Calzature di Fermo"
+    left_out, no_cites = evidence("C13T15", "15", province="FM", district_slug="calzaturiero-fermano-maceratese",
+                                  exclude=frozenset({"Calzature di Fermo"}))
+    assert not no_cites and (left_out <= 1).all() and left_out.get("DEU", 0) < 1.0
+    # the other districts' share never uses the excluded district's rows
+    others = destinations()
+    others = others[(others["model_sector"] == "C13T15") & (others["district_name"] != "Calzature di Fermo")]
+    assert left_out["FRA"] == pytest.approx(others[others["iso3"] == "FRA"]["district_name"].nunique()
+                                            / others["district_name"].nunique())
+
+
+def test_validate_cli_prints_every_method_side_by_side(capsys):
+    assert validate_main(["--no-forecast", "--no-readme"]) == 0
+    out = capsys.readouterr().out
+    for method in ("new_ranking", "persistence", "ppml_fe", "constant_top10", "mp-2026.11.2"):
+        assert method in out
+    assert "95% bootstrap CI" in out and len(ITALY_TOP10) == 10
