@@ -17,6 +17,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from api.registry import NUL_REASON, SURROGATE_REASON
 from recommender.errors import FieldError, LookupFailed
 from recommender.lookups import resolve_country
 from recommender.maturity import LABELS as LEVEL_LABELS
@@ -175,6 +176,8 @@ REASONS = {
     "ATECO 01-33)": _l("services are not covered: the trade model ranks markets for goods (agriculture, mining, "
                        "manufacturing, ATECO 01-33)"),
     "unknown field": _l("unknown field"),
+    NUL_REASON: _l("contains a character that cannot be stored (NUL)"),
+    SURROGATE_REASON: _l("contains a character that is not valid text"),
 }
 REASON_PATTERNS = [
     (re.compile(r"ambiguous district: matches (\d+) districts"),
