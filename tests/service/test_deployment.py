@@ -105,6 +105,51 @@ def test_metrics_count_every_worker(gunicorn_server):
     assert 'api_model_info{' in text
 
 
+def _signed_in_opener(base: str, email: str, password: str):
+    """A urllib opener with the session cookie of a signed-in web user."""
+    import http.cookiejar
+    import urllib.parse
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = opener.open(f"{base}/login", timeout=10).read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": password}).encode()
+    with opener.open(f"{base}/login", data=form, timeout=10) as r:
+        assert r.url.endswith("/firms"), r.url  # signed in (the redirect was followed)
+    return opener
+
+
+def test_plan_pdf_under_threaded_workers(gunicorn_server):
+    """The web app's PDF plan (WeasyPrint, Pango) under gunicorn's gthread
+    workers: several plans at once, each a complete PDF; the session made by
+    one worker is honoured by the other (one SECRET_KEY for all workers)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api import create_app, registry
+    from api.auth.users import create_user
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{gunicorn_server['tmp'] / 'srv.db'}"})
+    with app.extensions["db_sessions"]() as s:
+        _, user = create_user(s, "CCIAA Prato", "pdf@prato.example", password="pdf-password-1")
+        firm = registry.create_firm(s, user.tenant_id, {"name": "Maglificio PDF", "ateco": "14.13",
+                                                         "province": "PO", "maturity_level": 2})
+    app.extensions["db_engine"].dispose()
+    base = gunicorn_server["base"]
+    opener = _signed_in_opener(base, "pdf@prato.example", "pdf-password-1")
+
+    def plan(i):
+        with opener.open(f"{base}/firms/{firm.id}/plan.pdf?customer_type={'b2b' if i % 2 else 'b2c'}",
+                         timeout=60) as r:
+            return r.status, r.headers["Content-Type"], r.read()
+
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(plan, range(4)))
+    print(f"4 PDF plans at once on 2 gthread workers: {time.monotonic() - t0:.2f} s")
+    for status, ctype, body in results:
+        assert status == 200 and ctype == "application/pdf" and body[:5] == b"%PDF-" and b"%%EOF" in body[-1024:]
+    assert get(f"{base}/api/v1/healthz")[0] == 200  # the workers survived
+
+
 def _nginx_or_skip() -> str:
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
     if nginx is None:
@@ -159,3 +204,8 @@ def test_nginx_limits_answer_problem_json(nginx_proxy):
     status, body, headers = get(f"{nginx_proxy['base']}/api/v1/healthz?q=" + "x" * 20000)
     assert status == 414 and headers["Content-Type"].startswith("application/problem+json"), body
     assert '"status": 414' in body or '"status":414' in body
+
+
+def test_web_pages_behind_nginx(nginx_proxy):
+    status, body, headers = get(f"{nginx_proxy['base']}/login")
+    assert status == 200 and headers["Content-Type"].startswith("text/html") and "csrf_token" in body

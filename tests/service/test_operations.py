@@ -80,6 +80,88 @@ def _migrate_up_down(url):
     engine.dispose()
 
 
+def _migrate_with_web_data(url):
+    """0003 (hardening) on a database the web app (0002) already filled: every
+    row kept, foreign keys still cascading, ids of deleted rows never reused."""
+    from datetime import date
+
+    from sqlalchemy import delete, func, select
+
+    from api.db.models import Feedback, Firm, MaturityAssessment, StoredRecommendation, Tenant, User
+    from api.db.session import make_engine, make_session_factory
+
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0002")
+    engine = make_engine(url)
+    tables = (Firm, MaturityAssessment, StoredRecommendation, Feedback, User)
+    with make_session_factory(engine)() as s:
+        tenant = Tenant(name="CCIAA Prato")
+        s.add(tenant)
+        s.flush()
+        user = User(tenant_id=tenant.id, email="a@prato.example", password_hash="x", role="borsista", active=True)
+        firms = [Firm(tenant_id=tenant.id, name=f"F{i}", profile={"ateco": "14.13"}) for i in range(2)]
+        s.add_all([user, *firms])
+        s.flush()
+        for f in firms:
+            s.add_all([MaturityAssessment(tenant_id=tenant.id, firm_id=f.id, user_id=user.id, answers={}, score=0,
+                                          level=1),
+                       StoredRecommendation(tenant_id=tenant.id, firm_id=f.id, model_version="v", result={}),
+                       Feedback(tenant_id=tenant.id, firm_id=f.id, market="DEU", status="planned",
+                                date=date(2026, 11, 1))])
+        s.commit()
+        ids = {t: s.scalars(select(t.id).order_by(t.id)).all() for t in tables}
+    command.upgrade(cfg, "head")
+    with make_session_factory(engine)() as s:
+        assert {t: s.scalars(select(t.id).order_by(t.id)).all() for t in tables} == ids  # nothing lost
+        s.execute(delete(Firm).where(Firm.id == ids[Firm][0]))  # children still cascade
+        s.execute(delete(User).where(User.id == ids[User][0]))  # SET NULL still applies
+        s.commit()
+        for child in (MaturityAssessment, StoredRecommendation, Feedback):
+            assert s.scalars(select(child.firm_id)).all() == [ids[Firm][1]]
+        assert s.scalars(select(MaturityAssessment.user_id)).all() == [None]
+        last = Firm(tenant_id=s.scalar(select(Tenant.id)), name="last", profile={})
+        s.add(last)
+        s.commit()
+        last_id = last.id
+        s.execute(delete(Firm).where(Firm.id == last_id))
+        s.commit()
+        again = Firm(tenant_id=s.scalar(select(Tenant.id)), name="again", profile={})
+        s.add(again)
+        s.commit()
+        assert again.id > last_id  # AUTOINCREMENT on SQLite, a sequence on PostgreSQL
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as c:
+            sql = dict(c.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall())
+        for t in tables:
+            assert "AUTOINCREMENT" in sql[t.__tablename__], t.__tablename__
+    command.downgrade(cfg, "0002")
+    with make_session_factory(engine)() as s:
+        assert s.scalar(select(func.count()).select_from(MaturityAssessment)) == 1
+    command.upgrade(cfg, "head")
+    engine.dispose()
+
+
+def test_hardening_migration_on_web_data_sqlite(tmp_path):
+    _migrate_with_web_data(f"sqlite:///{tmp_path / 'webdata.db'}")
+
+
+@pytest.mark.postgres
+def test_hardening_migration_on_web_data_postgres():
+    import os
+    import uuid
+
+    from sqlalchemy import text
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("TEST_DATABASE_URL not set")
+    name = f"m_{uuid.uuid4().hex[:10]}"  # a fresh database on that server
+    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    _migrate_with_web_data(base.rsplit("/", 1)[0] + f"/{name}")
+
+
 def test_migrations_up_and_down_sqlite(tmp_path):
     _migrate_up_down(f"sqlite:///{tmp_path / 'mig.db'}")
 
