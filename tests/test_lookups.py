@@ -25,7 +25,7 @@ def test_ateco_keeps_the_most_specific_code_and_model_sector():
     assert resolve_ateco("62.01").model_sector is None  # services: not modelled
 
 
-@pytest.mark.parametrize("typed", ["99.99.9", "ZZ", "14.99", ""])
+@pytest.mark.parametrize("typed", ["99.99.9", "ZZ", "14.99", "", ".", " .. "])
 def test_unknown_ateco_fails_with_field_and_suggestions(typed):
     with pytest.raises(LookupFailed) as err:
         resolve_ateco(typed, field="firms[2].ateco")

@@ -54,6 +54,8 @@ def _candidates(text: str) -> list[str]:
     if not re.fullmatch(r"[\d.]+", t):
         return []
     digits = t.replace(".", "")
+    if not digits:  # "." or "..": the ateco package raises ValueError on an empty code
+        return []
     forms = [t] if "." in t else []
     forms.append(_dotted(digits))
     if len(digits) == 1:  # "1" -> "01"
