@@ -67,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     metrics = Metrics()
     metrics.init_app(app)
     app.extensions["metrics"] = metrics
+    app.extensions["model_holder"].on_swap = metrics.set_model  # every worker's version on /metrics
 
     app.json = OrjsonProvider(app)
     api = ProblemApi(app, spec_kwargs={"components": {"securitySchemes": {

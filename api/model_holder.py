@@ -60,6 +60,7 @@ class ModelHolder:
         self._last_check = 0.0
         self.last_error: str | None = None
         self._refused: dict[str, tuple[tuple, float]] = {}  # version -> (files fingerprint, when)
+        self.on_swap = None  # called with the version each time this worker starts serving one (metrics)
 
     def _verify_signature(self, version: str) -> None:
         if not self.signing_key:
@@ -119,6 +120,8 @@ class ModelHolder:
                 self._refused.pop(version, None)
                 self.last_error = None
                 log.info("serving model %s", version)
+                if self.on_swap is not None:
+                    self.on_swap(version)
             except ModelError as exc:
                 self._refused[version] = (fingerprint, time.monotonic())
                 self.last_error = without_paths(str(exc))

@@ -9,6 +9,7 @@ run``) each app has its own in-memory registry.
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 from flask import Flask, g, request
@@ -23,6 +24,7 @@ def multiprocess_mode() -> bool:
 class Metrics:
     def __init__(self):
         self.multiprocess = multiprocess_mode()
+        self._model_lock = threading.Lock()
         # in multiprocess mode values live in files; a registry is only built to read them
         self.registry = None if self.multiprocess else CollectorRegistry()
         reg = {"registry": self.registry} if self.registry is not None else {"registry": None}
@@ -35,13 +37,16 @@ class Metrics:
                            **reg)
 
     def set_model(self, version: str | None) -> None:
-        if version == getattr(self, "_version", None):
-            return
-        old, self._version = getattr(self, "_version", None), version
-        if old:
-            self.model.labels(old).set(0)  # in multiprocess mode a removed series would live on in its file
-        if version:
-            self.model.labels(version).set(1)
+        """This worker serves ``version`` (called by the model holder on every swap,
+        so /metrics shows every worker's version, whichever worker answers it)."""
+        with self._model_lock:
+            if version == getattr(self, "_version", None):
+                return
+            old, self._version = getattr(self, "_version", None), version
+            if old:
+                self.model.labels(old).set(0)  # in multiprocess mode a removed series would live on in its file
+            if version:
+                self.model.labels(version).set(1)
 
     def exposition(self) -> bytes:
         if self.multiprocess:
