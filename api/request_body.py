@@ -15,28 +15,9 @@ import orjson
 from flask import g, request
 
 from api.errors import ApiProblem
+from api.registry import unstorable_text
 
 _MISSING = object()
-
-
-def nul_fields(value, path: str = "") -> list[str]:
-    """Paths (``firms[3].name``) of every string or key in ``value`` containing NUL."""
-    out = []
-    stack = [(path, value)]
-    while stack:
-        p, v = stack.pop()
-        if isinstance(v, str):
-            if "\x00" in v:
-                out.append(p)
-        elif isinstance(v, dict):
-            for k, item in v.items():
-                sub = f"{p}.{k}" if p else str(k)
-                if "\x00" in k:
-                    out.append(sub.replace("\x00", "\\u0000"))
-                stack.append((sub, item))
-        elif isinstance(v, list):
-            stack.extend((f"{p}[{i}]", item) for i, item in enumerate(v))
-    return sorted(out)
 
 
 def json_body():
@@ -57,9 +38,9 @@ def json_body():
     except orjson.JSONDecodeError as exc:
         raise ApiProblem(400, "Bad Request", "malformed JSON body",
                          [{"field": "", "reason": str(exc)}]) from None
-    bad = nul_fields(body)
+    bad = unstorable_text(body)  # orjson already refused lone surrogates: what is left is NUL
     if bad:
         raise ApiProblem(422, "Invalid input", "text may not contain NUL characters",
-                         [{"field": f, "reason": "contains a NUL character (\\u0000)"} for f in bad])
+                         [{"field": e.field, "reason": "contains a NUL character (\\u0000)"} for e in bad])
     g._json_body = body
     return body
