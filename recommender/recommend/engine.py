@@ -69,6 +69,8 @@ class Recommender:
         self._ranked = lru_cache(maxsize=cache_size)(self._ranked_uncached)
         self._evidence = lru_cache(maxsize=cache_size)(self._evidence_uncached)
         self._own = lru_cache(maxsize=cache_size)(self._own_uncached)
+        # a market's reasons for a (sector, customer type, district evidence): computed once, then shared
+        self._explained = lru_cache(maxsize=cache_size * 16)(self._explained_uncached)
         self._destinations = destinations(data_dir)
         self._rows = {key: q.set_index(C.IMPORTER).to_dict("index")
                       for key, q in self.serving.groupby([C.SECTOR, C.DEMAND])}
@@ -130,7 +132,8 @@ class Recommender:
             market = {"iso3": iso3, "iso2": static["iso2"], "name_it": static["name_it"],
                       "name_en": static["name_en"]}
             cites = self._evidence(sector, own)[1].get(iso3, [])
-            reasons, estimates = self._reasons(sector, customer, market, row, cites, lang)
+            reasons, estimates = self._explained(sector, customer, own, iso3, lang)
+            reasons = list(reasons)
             reasons.append(R.horizon_reason(dparts[iso3], horizon, needs, level_it, level_en)[lang == "en"])
             markets.append({
                 **market,
@@ -143,7 +146,7 @@ class Recommender:
                     "implied_musd": round(float(row["implied_musd"]), 1),
                     "gap_musd": round(float(row["gap_musd"]), 1),
                     "demandingness": round(d, 4), "demandingness_parts": dparts[iso3]},
-                "estimates": estimates,
+                "estimates": [dict(e) for e in estimates],
                 "reasons": reasons,
                 "district_evidence": [asdict(c) for c in cites],
                 "channels": channels_for_market(iso3, sector, customer, MaturityKey(m.level, yes), k=3),
@@ -197,6 +200,14 @@ class Recommender:
     def _demandingness_uncached(self, languages: tuple[str, ...]):
         parts = demand_parts(self.countries.reset_index(), languages).reindex(self.market_index)
         return demandingness(parts).astype(float).to_dict(), {iso3: rec for iso3, rec in zip(parts.index, parts.round(3).to_dict("records"))}
+
+    def _explained_uncached(self, sector, customer, own, iso3, lang) -> tuple[tuple[str, ...], tuple[dict, ...]]:
+        static = self.static[iso3]
+        market = {"iso3": iso3, "name_it": static["name_it"], "name_en": static["name_en"]}
+        row = self._ranked(sector, customer, own)[1][iso3]
+        cites = self._evidence(sector, own)[1].get(iso3, [])
+        reasons, estimates = self._reasons(sector, customer, market, row, cites, lang)
+        return tuple(reasons), tuple(estimates)
 
     def _reasons(self, sector, customer, market, row, cites, lang) -> tuple[list[str], list[dict]]:
         """Sentences quoting figure, source and year; the estimates they rely on."""
