@@ -70,6 +70,7 @@ def evidence_given(table: pd.DataFrame, model_sector: str, mine: pd.DataFrame):
     n_others = others["district_name"].nunique()
     value = (others.groupby("iso3")["district_name"].nunique() / n_others) if n_others else pd.Series(dtype=float)
     value = value.astype(float)
+    value.attrs["other_districts"] = int(n_others)  # how many districts the shares are out of
     for iso3 in mine["iso3"].unique():
         value.loc[iso3] = 1.0
     cites: dict[str, list[Citation]] = {}

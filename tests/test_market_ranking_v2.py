@@ -91,3 +91,11 @@ def test_validate_cli_prints_every_method_side_by_side(capsys):
     for method in ("new_ranking", "persistence", "ppml_fe", "constant_top10", "mp-2026.11.2"):
         assert method in out
     assert "95% bootstrap CI" in out and len(ITALY_TOP10) == 10
+
+
+def test_sector_evidence_reason_says_how_many_districts_it_rests_on():
+    from recommender.recommend.reasons import sector_evidence_reason
+    it, en = sector_evidence_reason(7 / 9, 9)
+    assert "7 dei 9 altri distretti" in it and "7 of the sector's 9 other districts" in en
+    it, en = sector_evidence_reason(1.0, 1)
+    assert "unico altro distretto" in it and "only other district" in en

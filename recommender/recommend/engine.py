@@ -205,11 +205,14 @@ class Recommender:
         static = self.static[iso3]
         market = {"iso3": iso3, "name_it": static["name_it"], "name_en": static["name_en"]}
         row = self._ranked(sector, customer, own)[1][iso3]
-        cites = self._evidence(sector, own)[1].get(iso3, [])
-        reasons, estimates = self._reasons(sector, customer, market, row, cites, lang)
+        value, all_cites = self._evidence(sector, own)
+        cites = all_cites.get(iso3, [])
+        reasons, estimates = self._reasons(sector, customer, market, row, cites, lang,
+                                           value.attrs.get("other_districts", 0))
         return tuple(reasons), tuple(estimates)
 
-    def _reasons(self, sector, customer, market, row, cites, lang) -> tuple[list[str], list[dict]]:
+    def _reasons(self, sector, customer, market, row, cites, lang,
+                 other_districts: int) -> tuple[list[str], list[dict]]:
         """Sentences quoting figure, source and year; the estimates they rely on."""
         i = 1 if lang == "en" else 0
         types = CUSTOMER_DEMAND_TYPES[customer]
@@ -233,5 +236,5 @@ class Recommender:
         if cites:
             out.append(R.evidence_reason(cites[0])[i])
         elif row["evidence"] > 0:
-            out.append(R.sector_evidence_reason(float(row["evidence"]))[i])
+            out.append(R.sector_evidence_reason(float(row["evidence"]), other_districts)[i])
         return out, estimates

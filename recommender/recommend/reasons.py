@@ -188,9 +188,15 @@ def evidence_reason(cite) -> tuple[str, str]:
             f"District ({cite.district}): {rank_en}{en_note} according to \"{cite.source_title}\" ({cite.year})")
 
 
-def sector_evidence_reason(share: float) -> tuple[str, str]:
-    return (f"Indicato come sbocco dal {_pct(share * 100, 'it', 0)} degli altri distretti del settore (rapporti pubblici)",
-            f"Named as a destination by {_pct(share * 100, 'en', 0)} of the sector's other districts (public reports)")
+def sector_evidence_reason(share: float, other_districts: int) -> tuple[str, str]:
+    """How many of the sector's other reported districts name the market (counts, not only a share:
+    one district of one is weak evidence and the sentence lets the reader see it)."""
+    k = round(share * other_districts)
+    if other_districts == 1:
+        return ("Indicato come sbocco dall'unico altro distretto del settore con rapporti pubblici",
+                "Named as a destination by the only other district of the sector with public reports")
+    return (f"Indicato come sbocco da {k} dei {other_districts} altri distretti del settore (rapporti pubblici)",
+            f"Named as a destination by {k} of the sector's {other_districts} other districts (public reports)")
 
 
 def horizon_reason(parts: dict, horizon: str, needs_level: int, level_it: str, level_en: str) -> tuple[str, str]:
