@@ -39,14 +39,14 @@ from recommender import config
 from recommender.data import load_table
 from recommender.district_evidence import destinations, evidence
 from recommender.model import metrics as M
-from recommender.recommend.score import CUSTOMER_DEMAND_TYPES, PARTS, blend, fit_weights, market_parts
+from recommender.recommend.score import (CUSTOMER_DEMAND_TYPES, PARTS, blend, default_customer_type, fit_weights,
+                                         market_parts)
 
 # Italy's ten largest export markets overall (ISTAT, all goods, 2023-2024),
 # the same list for every firm: the "what an advisor says without a model" baseline.
 ITALY_TOP10 = ("DEU", "FRA", "USA", "ESP", "CHE", "GBR", "BEL", "POL", "NLD", "TUR")
 PREVIOUS_VERSION = "mp-2026.11.2"
 K = 10
-B2C_FROM, BOTH_FROM = 0.5, 0.25
 README_START, README_END = "<!-- validation:start -->", "<!-- validation:end -->"
 
 
@@ -66,15 +66,10 @@ def district_units(data_dir=None) -> list[dict]:
     return units
 
 
-def default_customer(mix: dict, sector: str) -> str:
-    hh = mix.get(sector, {}).get(C.HOUSEHOLD, 0.0)
-    return "b2c" if hh >= B2C_FROM else "both" if hh >= BOTH_FROM else "b2b"
-
-
 def unit_parts(serving: pd.DataFrame, mix: dict, unit: dict, exclude: frozenset[str], data_dir=None) -> pd.DataFrame:
     value, _ = evidence(unit["sector"], unit["division"], unit["province"], unit["district_slug"],
                         exclude=exclude, data_dir=data_dir)
-    customer = default_customer(mix, unit["sector"])
+    customer = default_customer_type(mix.get(unit["sector"], {}))
     return market_parts(serving, unit["sector"], CUSTOMER_DEMAND_TYPES[customer], mix.get(unit["sector"], {}), value)
 
 
@@ -108,7 +103,7 @@ def previous_model_rankings(units: list[dict], models_dir=None) -> dict[str, lis
     for u in units:
         s = shares.get(u["sector"], {})
         inter, hh, inv = (s.get(d, 0.0) for d in (C.INTERMEDIATE, C.HOUSEHOLD, C.INVESTMENT))
-        customer = "b2c" if hh >= B2C_FROM else "both" if hh >= BOTH_FROM else "b2b"
+        customer = default_customer_type(s)
         w = ({C.HOUSEHOLD: 1.0} if customer == "b2c" else
              {C.INTERMEDIATE: inter, C.INVESTMENT: inv} if customer == "b2b" else
              {C.INTERMEDIATE: inter, C.HOUSEHOLD: hh, C.INVESTMENT: inv})

@@ -58,7 +58,7 @@ def _log(x) -> pd.Series:
     return np.log1p(pd.Series(x, dtype=float).clip(lower=0))
 
 
-def _eu_members_in(countries_eu: pd.DataFrame, year: int) -> set[str]:
+def eu_members_in(countries_eu: pd.DataFrame, year: int) -> set[str]:
     m = countries_eu
     ok = (m["eu_from"] <= year) & (m["eu_to"].isna() | (m["eu_to"] > year))
     return set(m.loc[ok, "iso3"])
@@ -168,7 +168,7 @@ def build_query_rows(
     grid["log_distw"] = np.log(pr["distw_km"].reindex(pidx).to_numpy())
     for col in ("contig", "comlang_off", "comlang_ethno", "colony"):
         grid[col] = pr[col].reindex(pidx).to_numpy()
-    eu = _eu_members_in(eu_membership, year)
+    eu = eu_members_in(eu_membership, year)
     partners = _agreement_partners_in(eu_agreements, year)
     e_in = grid[C.EXPORTER].isin(eu).to_numpy()
     m_in = grid[C.IMPORTER].isin(eu).to_numpy()

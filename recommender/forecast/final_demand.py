@@ -40,8 +40,7 @@ def pair_sector_rows(flows: pd.DataFrame, country_year: pd.DataFrame, pairs: pd.
     f = flows[(flows[C.SOURCE] == source) & (flows[C.YEAR] == year) & (flows[C.PARTNER] == C.FOREIGN)]
     wide = f.pivot_table(index=[C.EXPORTER, C.IMPORTER, C.SECTOR], columns=C.DEMAND, values=C.VALUE,
                          aggfunc="sum", fill_value=0.0)
-    countries = sorted(set(f[C.EXPORTER]) | set(f[C.IMPORTER]) - {"ROW"})
-    countries = [c for c in countries if c != "ROW"]
+    countries = sorted((set(f[C.EXPORTER]) | set(f[C.IMPORTER])) - {"ROW"})
     sectors = sorted(f[C.SECTOR].unique())
     grid = pd.MultiIndex.from_product([countries, countries, sectors], names=[C.EXPORTER, C.IMPORTER, C.SECTOR])
     grid = grid[grid.get_level_values(0) != grid.get_level_values(1)]

@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
-from recommender.features.market import _eu_members_in
+from recommender.features.market import eu_members_in
 from recommender.forecast.dataset import add_persistence_features
-from recommender.forecast.final_demand import FINAL_TYPES, FinalDemandEstimator, long_by_demand, pair_sector_rows
+from recommender.forecast.final_demand import FinalDemandEstimator, long_by_demand, pair_sector_rows
 from recommender.forecast.models import BoostedOnTop, PPMLFixedEffects
 from recommender.training.dataset import Tables
 
@@ -41,7 +41,7 @@ def with_estimated_final_demand(tables: Tables, estimator: FinalDemandEstimator,
     flows for every foreign pair of the (source, year) slice, with
     ``estimated`` = True on those rows (False elsewhere)."""
     rows = pair_sector_rows(tables.flows, tables.country_year, tables.pairs,
-                            _eu_members_in(tables.eu_membership, year), source, year)
+                            eu_members_in(tables.eu_membership, year), source, year)
     long = long_by_demand(rows)
     est = pd.DataFrame({
         C.SOURCE: source, C.YEAR: year, C.EXPORTER: long[C.EXPORTER], C.IMPORTER: long[C.IMPORTER],

@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import asdict
 from functools import lru_cache
 
-import pandas as pd
 
 from recommender import columns as C
 from recommender.channels import MaturityKey, channels_for_market, overall_channels
@@ -36,11 +35,7 @@ from recommender.next_steps import next_steps
 from recommender.recommend import reasons as R
 from recommender.recommend.readiness import demand_parts, demandingness, required_level
 from recommender.recommend.profile import FirmProfile
-from recommender.recommend.score import CUSTOMER_DEMAND_TYPES, PARTS, blend, market_parts
-
-# household share of Italy's sales in the sector at or above which the default
-# customer type is B2C, and at or above which it is "both"
-B2C_FROM, BOTH_FROM = 0.5, 0.25
+from recommender.recommend.score import CUSTOMER_DEMAND_TYPES, PARTS, blend, default_customer_type, market_parts
 
 
 class Recommender:
@@ -82,8 +77,7 @@ class Recommender:
 
     # -- public --------------------------------------------------------------
     def default_customer_type(self, model_sector: str) -> str:
-        hh = self.mix.get(model_sector, {}).get(C.HOUSEHOLD, 0.0)
-        return "b2c" if hh >= B2C_FROM else "both" if hh >= BOTH_FROM else "b2b"
+        return default_customer_type(self.mix.get(model_sector, {}))
 
     def demand_weights(self, model_sector: str, customer_type: str) -> dict[str, float]:
         """Italy's 2022 mix over the demand types the customer type stands for."""

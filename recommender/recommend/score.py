@@ -35,6 +35,15 @@ PARTS = ("peers", "forecast", "unrealised", "evidence")
 B2B_TYPES = (C.INTERMEDIATE, C.INVESTMENT)
 CUSTOMER_DEMAND_TYPES = {"b2b": B2B_TYPES, "b2c": (C.HOUSEHOLD,),
                          "both": (C.INTERMEDIATE, C.HOUSEHOLD, C.INVESTMENT)}
+# household share of Italy's sales in the sector at or above which the default
+# customer type is B2C, and at or above which it is "both"
+B2C_FROM, BOTH_FROM = 0.5, 0.25
+
+
+def default_customer_type(sector_mix: dict[str, float]) -> str:
+    """b2c / both / b2b from the household share of Italy's sales in the sector."""
+    hh = sector_mix.get(C.HOUSEHOLD, 0.0)
+    return "b2c" if hh >= B2C_FROM else "both" if hh >= BOTH_FROM else "b2b"
 
 
 def percentile(values: pd.Series) -> pd.Series:
@@ -59,11 +68,13 @@ def market_parts(serving: pd.DataFrame, sector: str, demand_types: tuple[str, ..
     out["current_musd"] = by["current_musd"].sum(axis=1)
     out["implied_musd"] = by["implied_musd"].sum(axis=1)
     out["gap_musd"] = by["gap_musd"].sum(axis=1)
-    w = {d: mix.get(d, 0.0) for d in demand_types if d in by["forecast_score"].columns}
-    total = sum(w.values()) or 1.0
-    fc = sum((v / total) * percentile(by["forecast_score"][d]) for d, v in w.items()) if w else 0.0
+    available = [d for d in demand_types if d in by["forecast_score"].columns]
+    w = {d: mix.get(d, 0.0) for d in available}
+    if sum(w.values()) <= 0:  # no sales mix to go by: the demand types count alike
+        w = dict.fromkeys(available, 1.0)
+    total = sum(w.values())
     out["peers"] = percentile(out["current_musd"])
-    out["forecast"] = fc if total else percentile(by["forecast_score"].mean(axis=1))
+    out["forecast"] = sum((v / total) * percentile(by["forecast_score"][d]) for d, v in w.items())
     gap = out["gap_musd"].where(out["gap_musd"] > 0)
     out["unrealised"] = percentile(gap).where(gap.notna(), 0.0)
     out["evidence"] = (evidence.reindex(out.index).fillna(0.0) if evidence is not None else 0.0)

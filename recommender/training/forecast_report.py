@@ -8,7 +8,7 @@ from sklearn.model_selection import GroupKFold
 from tqdm import tqdm
 
 from recommender import columns as C
-from recommender.features.market import _eu_members_in
+from recommender.features.market import eu_members_in
 from recommender.forecast.dataset import build_forecast_dataset
 from recommender.forecast.evaluate import bootstrap_difference, evaluate_forecast
 from recommender.forecast.final_demand import FinalDemandEstimator, long_by_demand, pair_sector_rows
@@ -53,7 +53,7 @@ def forecast_validation(tables: Tables, folds: int = 5, seed: int = 42, data: pd
 # -- final demand -------------------------------------------------------------
 def final_demand_rows(tables: Tables, years=FINAL_DEMAND_YEARS) -> pd.DataFrame:
     return pd.concat([long_by_demand(pair_sector_rows(tables.flows, tables.country_year, tables.pairs,
-                                                      _eu_members_in(tables.eu_membership, y), C.WIOD2013, y))
+                                                      eu_members_in(tables.eu_membership, y), C.WIOD2013, y))
                       for y in years], ignore_index=True)
 
 
