@@ -1,11 +1,8 @@
 """API fixtures: a fresh migrated database per test module (SQLite by default,
 PostgreSQL when TEST_DATABASE_URL is set), two tenants with keys."""
 
-import os
-import uuid
-
 import pytest
-from sqlalchemy import create_engine, text
+from databases import fresh_database_url
 
 from api import create_app
 from api.cli import alembic_config
@@ -14,16 +11,7 @@ from alembic import command
 
 
 def _database_url(tmp_path_factory) -> str:
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    # one throwaway schema-free database per module on the PostgreSQL server
-    name = f"t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return base.rsplit("/", 1)[0] + f"/{name}"
+    return fresh_database_url(tmp_path_factory, "t")
 
 
 @pytest.fixture(scope="module")

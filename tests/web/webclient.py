@@ -1,10 +1,8 @@
 """A test client that posts forms with the page's CSRF token."""
 
-import os
 import re
-import uuid
 
-from sqlalchemy import create_engine, text
+from databases import fresh_database_url
 
 PASSWORDS = {"a@prato.example": ("CCIAA Prato", "pw-prato-123"), "b@modena.example": ("CCIAA Modena", "pw-modena-123")}
 
@@ -44,12 +42,4 @@ class Browser:
 
 def database_url(tmp_path_factory) -> str:
     """SQLite in a temp dir, or a fresh database on TEST_DATABASE_URL's PostgreSQL server (as the API tests)."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        return f"sqlite:///{tmp_path_factory.mktemp('webdb') / 'web.db'}"
-    name = f"w_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return base.rsplit("/", 1)[0] + f"/{name}"
+    return fresh_database_url(tmp_path_factory, "w")
