@@ -86,8 +86,14 @@ class Recommender:
         total = sum(shares.values())
         return {d: round(v / total, 4) for d, v in shares.items() if v > 0} if total > 0 else {types[0]: 1.0}
 
-    def recommend(self, profile: FirmProfile, k: int = 10, lang: str = "it") -> dict:
-        """The full recommendation for one firm, as a JSON-serialisable dict."""
+    def recommend(self, profile: FirmProfile, k: int = 10, lang: str = "it", tenant: int | None = None,
+                  explore: float = 0.0) -> dict:
+        """The full recommendation for one firm, as a JSON-serialisable dict.
+
+        ``tenant`` is the Chamber asking (its own outcomes and the k-anonymous
+        aggregates of other Chambers adjust the ranking; None = only the
+        aggregates); ``explore`` the share of the ``k`` slots (0 to 0.3) given to
+        markets whose outcomes are still uncertain (see recommender.outcomes)."""
         if lang not in ("it", "en"):
             raise InvalidInput([FieldError("lang", "must be it or en", value=lang, suggestions=("it", "en"))])
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 30:
