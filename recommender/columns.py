@@ -31,3 +31,19 @@ REST_OF_WORLD = "rest_of_world"
 # Sources
 ICIO2022 = "icio2022"
 WIOD2013 = "wiod2013"
+
+# Outcomes (recommender.outcomes): one row per trial, i.e. a firm that tried a
+# market (and possibly a channel) after being shown it, with the result.
+TENANT = "tenant"            # the Chamber (its id); 0 = none
+FIRM = "firm"                # the firm's id inside its Chamber
+MARKET = "market"            # ISO3
+CHANNEL = "channel_id"       # None/"" for a market-level trial
+LOCALITY = "locality"        # district slug, else "prov:<sigla>"
+MATURITY_LEVEL = "maturity_level"
+SIZE_CLASS = "size_class"    # Eurostat size class of persons employed
+POSITION = "position"        # rank the market (or channel) was shown at, 1 = first
+PRIOR_SCORE = "prior_score"  # the score before any outcome adjustment, when shown
+EXPLORED = "explored"        # shown in an exploration slot
+SUCCESS = "success"          # 1 first sale, 0 abandoned
+OUTCOME_DATE = "date"
+IMPRESSION = "impression_id"

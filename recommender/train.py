@@ -25,6 +25,9 @@ One run, on the derived tables only (no network, no raw files):
    as many named destinations as the constant list (``--force`` overrides,
    loudly, and records why in the manifest).
 
+``python -m recommender.train --outcomes DATABASE_URL`` learns instead from
+the outcomes recorded by the service (see :mod:`recommender.outcomes.training`).
+
 Exit codes: 0 trained (and promoted unless --no-promote), 1 not promoted
 because the gate failed, 2 bad input (paths, tables failing their schema).
 """
@@ -195,7 +198,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true", help="promote even if the gate fails (recorded in the manifest)")
     p.add_argument("--force-reason", default=None, help="why --force was used (recorded in the manifest)")
     p.add_argument("--version", default=None, help="version folder name (default: mr-<UTC timestamp>)")
+    p.add_argument("--outcomes", metavar="DATABASE_URL", default=None,
+                   help="instead of the market model: learn from the outcomes recorded in the service's database "
+                        "(impressions and feedback; see recommender/outcomes/training.py) and write a new version "
+                        "on top of the serving market model")
     args = p.parse_args(argv)
+    if args.outcomes:
+        from recommender.outcomes.training import train_outcomes
+        try:
+            return train_outcomes(args.outcomes, args.models_dir or config.models_dir(), args.data_dir,
+                                  promote=not args.no_promote, force=args.force, force_reason=args.force_reason,
+                                  version=args.version)
+        except (DataError, ModelError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
 
     data_dir = args.data_dir or config.data_dir()
     models_dir = args.models_dir or config.models_dir()

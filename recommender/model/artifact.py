@@ -37,6 +37,7 @@ from recommender.features.market import FEATURES, to_model_matrix
 MODEL_FILE = "model.txt"
 SERVING_FILE = "serving_features.parquet"     # format 1
 SERVING_TABLE_FILE = "serving_table.parquet"  # format 2
+OUTCOMES_FILE = "outcomes.parquet"            # optional: the outcome model's fitted cells (recommender.outcomes)
 MANIFEST_FILE = "manifest.json"
 CARD_FILE = "MODEL_CARD.md"
 CURRENT_FILE = "CURRENT"
@@ -54,6 +55,7 @@ class LoadedModel:
     manifest: dict
     booster: lgb.Booster | None  # format 1 only; format 2 serves from its precomputed table
     serving: pd.DataFrame = field(repr=False)
+    outcomes: pd.DataFrame | None = field(default=None, repr=False)  # outcome model cells, if learned
 
     @property
     def format(self) -> int:
@@ -114,7 +116,12 @@ def load_version(version: str, models_dir=None) -> LoadedModel:
     manifest = verify(vdir)
     if int(manifest.get("format", 1)) >= 2:
         serving = pd.read_parquet(vdir / SERVING_TABLE_FILE)
-        return LoadedModel(version=version, manifest=manifest, booster=None, serving=serving)
+        outcomes = None
+        if manifest.get("outcomes") is not None:
+            if OUTCOMES_FILE not in manifest.get("files", {}):
+                raise ModelError(f"{vdir / MANIFEST_FILE} records no checksum for {OUTCOMES_FILE}: refused")
+            outcomes = pd.read_parquet(vdir / OUTCOMES_FILE)
+        return LoadedModel(version=version, manifest=manifest, booster=None, serving=serving, outcomes=outcomes)
     try:
         booster = lgb.Booster(model_file=str(vdir / MODEL_FILE))
     except lgb.basic.LightGBMError as exc:

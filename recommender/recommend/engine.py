@@ -20,6 +20,7 @@ removed. Figures that are model estimates (household and investment flows of
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict
 from functools import lru_cache
 
@@ -32,10 +33,25 @@ from recommender.errors import FieldError, InvalidInput, ModelError
 from recommender.maturity import LABELS as LEVEL_LABELS
 from recommender.model.artifact import LoadedModel
 from recommender.next_steps import next_steps
+from recommender.outcomes.exploration import WINDOW, choose_explored, exploration_slots
+from recommender.outcomes.impressions import locality, size_class
+from recommender.outcomes.model import channel_base, channel_prior_base
+from recommender.outcomes.serving import OutcomeAdjuster
 from recommender.recommend import reasons as R
 from recommender.recommend.readiness import demand_parts, demandingness, required_level
 from recommender.recommend.profile import FirmProfile
 from recommender.recommend.score import CUSTOMER_DEMAND_TYPES, PARTS, blend, default_customer_type, market_parts
+
+
+def tally_channels(per_market: dict[str, list[dict]], k: int = 5) -> list[dict]:
+    """Channels across the recommended markets (after outcome lifts): ranked by how many
+    of the markets they serve times their score, as :func:`overall_channels` does."""
+    tally: dict[str, dict] = {}
+    for iso3, channels in per_market.items():
+        for c in channels:
+            t = tally.setdefault(c["channel_id"], {**c, "markets": []})
+            t["markets"].append(iso3)
+    return sorted(tally.values(), key=lambda d: (-len(d["markets"]) * d["score"], d["channel_id"]))[:k]
 
 
 class Recommender:
@@ -67,6 +83,14 @@ class Recommender:
         # a market's reasons for a (sector, customer type, district evidence): computed once, then shared
         self._explained = lru_cache(maxsize=cache_size * 16)(self._explained_uncached)
         self._destinations = destinations(data_dir)
+        # outcomes: Eurostat e-sales by size class (the channel prior) and, once learned, the lifts
+        self.channel_base = channel_base(load_table("esales", data_dir), self.countries.reset_index())
+        learned = model.manifest.get("outcomes")
+        self.outcomes = (OutcomeAdjuster(model.outcomes, learned["params"], self.channel_base, learned["version"],
+                                         learned["learned_from"])
+                         if learned is not None and model.outcomes is not None else None)
+        self._adjusted = lru_cache(maxsize=cache_size)(self._adjusted_uncached)
+        self._channels = lru_cache(maxsize=cache_size * 16)(self._channels_uncached)
         self._rows = {key: q.set_index(C.IMPORTER).to_dict("index")
                       for key, q in self.serving.groupby([C.SECTOR, C.DEMAND])}
         # the parts that depend only on (sector, customer type): 45 frames, ~0.8 s once per process,
@@ -78,6 +102,15 @@ class Recommender:
     # -- public --------------------------------------------------------------
     def default_customer_type(self, model_sector: str) -> str:
         return default_customer_type(self.mix.get(model_sector, {}))
+
+    def with_outcomes(self, adjuster: OutcomeAdjuster | None) -> "Recommender":
+        """A copy serving the same market model with other outcome lifts (the
+        simulator and the replay evaluation use it; the service loads a version)."""
+        other = copy.copy(self)
+        other.outcomes = adjuster
+        other._adjusted = lru_cache(maxsize=4096)(other._adjusted_uncached)
+        other._channels = lru_cache(maxsize=65536)(other._channels_uncached)
+        return other
 
     def demand_weights(self, model_sector: str, customer_type: str) -> dict[str, float]:
         """Italy's 2022 mix over the demand types the customer type stands for."""
@@ -113,7 +146,20 @@ class Recommender:
         yes = frozenset(q for q, v in m.answers.items() if v) if m.answers else None
         level_it, level_en = LEVEL_LABELS[m.level]
 
-        excluded, markets = [], []
+        try:
+            n_explore = exploration_slots(k, explore)
+        except (TypeError, ValueError):
+            raise InvalidInput([FieldError("explore", "must be a number from 0 to 0.3 (share of the k slots)",
+                                           value=explore)]) from None
+        adjuster = self.outcomes
+        view = adjuster.view_of(tenant) if adjuster is not None else None
+        loc = locality(district, province)
+        size = size_class(profile.employees)
+        lifts = {}
+        if adjuster is not None and adjuster.has_market_cells(view, sector):
+            order, lifts = self._adjusted(sector, customer, own, view, loc)
+
+        excluded, eligible = [], []
         for iso3 in order:
             if iso3 in profile.excluded_markets:
                 continue
@@ -122,9 +168,23 @@ class Recommender:
                 excluded.append({"iso3": iso3, "reason": "embargo",
                                  "note": restriction["measures_it" if lang == "it" else "measures_en"]})
                 continue
-            if len(markets) >= k:
-                continue
+            eligible.append(iso3)
+        chosen, explored = eligible[:k], frozenset()
+        if n_explore:
+            head = eligible[:k - n_explore]
+            prior_upper = adjuster.prior_upper() if adjuster is not None else 1.0
+            beta = adjuster.params["scale"]["beta"] if adjuster is not None else 1.0
+            candidates = [(iso3, float(ranked[iso3]["score"]),
+                           (lifts[iso3].upper if iso3 in lifts else prior_upper) ** (1.0 / beta))
+                          for iso3 in eligible[k - n_explore:k - n_explore + WINDOW]]
+            picks = choose_explored(candidates, n_explore)
+            chosen, explored = head + picks, frozenset(picks) - frozenset(eligible[:k])
+
+        markets = []
+        for iso3 in chosen:
+            restriction = self.restricted.get(iso3)
             row = ranked[iso3]
+            lift = lifts.get(iso3)
             d = demanding[iso3]
             needs = required_level(d)
             horizon = "now" if needs <= m.level else "prepare"
@@ -134,11 +194,15 @@ class Recommender:
             cites = self._evidence(sector, own)[1].get(iso3, [])
             reasons, estimates = self._explained(sector, customer, own, iso3, lang)
             reasons = list(reasons)
+            if lift is not None and lift.evidence:
+                reasons.append(R.outcome_reason(lift, district is not None)[lang == "en"])
+            if iso3 in explored:
+                reasons.append(R.EXPLORED_REASON[lang == "en"])
             reasons.append(R.horizon_reason(dparts[iso3], horizon, needs, level_it, level_en)[lang == "en"])
             markets.append({
                 **market,
                 "rank": len(markets) + 1,
-                "score": round(float(row["score"]), 2),
+                "score": round(self._learned_score(float(row["score"]), lift), 2),
                 "horizon": horizon,
                 "needs_level": needs,
                 "parts": {p: round(float(row[p]), 4) for p in PARTS} | {
@@ -146,10 +210,13 @@ class Recommender:
                     "implied_musd": round(float(row["implied_musd"]), 1),
                     "gap_musd": round(float(row["gap_musd"]), 1),
                     "demandingness": round(d, 4), "demandingness_parts": dparts[iso3]},
+                "outcome": ({"prior_score": round(float(row["score"]), 2), "lift": round(lift.value, 4),
+                             "evidence": [e.to_dict() for e in lift.evidence]} if lift is not None else None),
+                "explored": iso3 in explored,
                 "estimates": [dict(e) for e in estimates],
                 "reasons": reasons,
                 "district_evidence": [asdict(c) for c in cites],
-                "channels": channels_for_market(iso3, sector, customer, MaturityKey(m.level, yes), k=3),
+                "channels": list(self._channels(iso3, sector, customer, m.level, yes, view, size)[:3]),
                 "status": "expand" if iso3 in profile.current_markets else "new",
                 "warnings": ([{"type": "restricted", "level": restriction["level"],
                                "text": restriction["measures_it" if lang == "it" else "measures_en"],
@@ -157,7 +224,11 @@ class Recommender:
                              if restriction else []),
             })
 
-        top_channels = overall_channels([mk["iso3"] for mk in markets], sector, customer, m)
+        if adjuster is not None and adjuster.has_channel_cells(view):
+            top_channels = tally_channels({mk["iso3"]: self._channels(mk["iso3"], sector, customer, m.level, yes,
+                                                                      view, size) for mk in markets})
+        else:
+            top_channels = overall_channels([mk["iso3"] for mk in markets], sector, customer, m)
         steps = next_steps(m, top_channels, lang=lang)
         w = self.weights
         return {
@@ -174,11 +245,49 @@ class Recommender:
             "scoring": {"formula": "score = 100 * (" + " + ".join(f"{w[p]:.3f}*{p}" for p in PARTS) + ")",
                         "weights": w, "fitted_on": self.model.manifest["score"]["fitted_on"]},
             "model_version": self.model.version,
+            "outcomes": ({"version": adjuster.version, "learned_from": adjuster.learned_from,
+                          "view": "chamber" if view != 0 else "shared", "explore_share": explore}
+                         if adjuster is not None else {"version": None, "learned_from": None,
+                                                       "view": None, "explore_share": explore}),
             "data_vintages": self.vintages,
             "lang": lang,
         }
 
     # -- internals -----------------------------------------------------------
+    def _learned_score(self, prior: float, lift) -> float:
+        """The score after outcomes: prior × lift^(1/β), so that the order is the model's
+        expected success exp(a)·prior^β·lift (β from the outcome model's calibration)."""
+        if lift is None:
+            return prior
+        return prior * lift.value ** (1.0 / self.outcomes.params["scale"]["beta"])
+
+    def _adjusted_uncached(self, sector, customer, own, view, loc) -> tuple[list[str], dict]:
+        """Market order after the outcome lifts (prior score × lift), and the lifts."""
+        order, ranked = self._ranked(sector, customer, own)
+        lifts = self.outcomes.market_lifts(view, sector, loc)
+        key = {iso3: (-self._learned_score(ranked[iso3]["score"], lifts.get(iso3)),
+                      -ranked[iso3]["current_musd"], i) for i, iso3 in enumerate(order)}
+        return sorted(order, key=key.__getitem__), lifts
+
+    def _channels_uncached(self, iso3, sector, customer, level, yes, view, size) -> tuple[dict, ...]:
+        """All eligible channels for the market, best first: the rule score (prior) times the
+        learned lift of (channel, market, sector, maturity level, size class), if any."""
+        rules = channels_for_market(iso3, sector, customer, MaturityKey(level, yes), k=None)
+        base = channel_prior_base(self.channel_base, size, iso3)
+        out = []
+        for c in rules:
+            lift = (self.outcomes.channel_lift(view, c["channel_id"], iso3, sector, level, size)
+                    if self.outcomes is not None else None)
+            value = lift.value if lift is not None else 1.0
+            out.append(c | {"score": round(c["score"] * value, 3),
+                            "prior": {"rule_score": c["score"], "eurostat_share": round(base, 4)},
+                            "prior_score": c["score"], "lift": round(value, 4),
+                            "learned": ([e.to_dict() for e in lift.evidence] if lift is not None and lift.evidence
+                                        else None)})
+        if self.outcomes is not None:
+            out.sort(key=lambda d: (-d["score"], d["channel_id"]))
+        return tuple(out)
+
     def _own_uncached(self, division, province, district) -> frozenset[int]:
         """Row ids of the firm's own district reports (cache key of the evidence)."""
         return frozenset(own_rows(self._destinations, division, province, district).index)

@@ -212,3 +212,37 @@ def horizon_reason(parts: dict, horizon: str, needs_level: int, level_it: str, l
                 f"To start now: within reach of a {level_en} digital maturity ({en})")
     return (f"Da preparare: richiede il livello di maturità digitale {needs_level} ({it})",
             f"To prepare: needs digital maturity level {needs_level} ({en})")
+
+
+def _years(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}-{last}"
+
+
+def _lift(value: float, lang: str) -> str:
+    s = f"{value:.2f}"
+    return "×" + (s.replace(".", ",") if lang == "it" else s)
+
+
+def outcome_reason(lift, in_district: bool) -> tuple[str, str]:
+    """What the recorded outcomes say about this market, with counts and years
+    (``lift``: :class:`recommender.outcomes.serving.Lift` with evidence)."""
+    e = lift.evidence[0]
+    years = _years(e.first_year, e.last_year)
+    if e.level == "local":
+        where_it, where_en = ("del distretto", "of the district") if in_district else ("della provincia", "of the province")
+        it = (f"Esiti registrati: {e.firms_sold} imprese {where_it} su {e.firms} che l'hanno provato hanno venduto qui "
+              f"dopo il consiglio ({years}); punteggio {_lift(lift.value, 'it')}.")
+        en = (f"Recorded outcomes: {e.firms_sold} of the {e.firms} firms {where_en} that tried this market sold here "
+              f"after the advice ({years}); score {_lift(lift.value, 'en')}.")
+    else:
+        it = (f"Esiti registrati nel settore (altre aree): {e.firms_sold} imprese su {e.firms} che l'hanno provato "
+              f"hanno venduto qui ({years}); punteggio {_lift(lift.value, 'it')}.")
+        en = (f"Recorded outcomes in the sector (other areas): {e.firms_sold} of the {e.firms} firms that tried this "
+              f"market sold here ({years}); score {_lift(lift.value, 'en')}.")
+    return it, en
+
+
+EXPLORED_REASON = (
+    "Proposto per esplorazione: ci sono ancora pochi esiti registrati per questo mercato, "
+    "provarlo aiuta a capire se è promettente.",
+    "Suggested to explore: few outcomes are recorded for this market yet; trying it shows whether it is promising.")

@@ -1,0 +1,39 @@
+"""Read impressions and feedback from the service's database (SQLAlchemy Core,
+no Flask, read-only). The tables are the service's (``api/db/models.py``):
+``impressions`` and ``feedback``; this module names only the columns it reads."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from sqlalchemy import create_engine, text
+
+from recommender import columns as C
+from recommender.errors import DataError
+
+IMPRESSIONS_SQL = text("SELECT id, tenant_id, firm_id, created_at, sector, locality, maturity_level, size_class, "
+                       "markets FROM impressions ORDER BY id")
+FEEDBACK_SQL = text("SELECT id, tenant_id, firm_id, market, channel_id, status, date, impression_id "
+                    "FROM feedback ORDER BY id")
+
+
+def read_outcomes(database_url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(impressions, feedback) as the frames :func:`recommender.outcomes.trials.build_trials` takes."""
+    try:
+        engine = create_engine(database_url)
+        with engine.connect() as conn:
+            imps = pd.DataFrame(conn.execute(IMPRESSIONS_SQL).mappings().all())
+            fb = pd.DataFrame(conn.execute(FEEDBACK_SQL).mappings().all())
+        engine.dispose()
+    except Exception as exc:  # bad URL, unreachable server, tables missing (not migrated)
+        raise DataError(f"cannot read impressions and feedback from the database: {type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0][:300]}") from None
+    imps = imps.rename(columns={"tenant_id": C.TENANT, "firm_id": C.FIRM}) if len(imps) else pd.DataFrame(
+        columns=["id", C.TENANT, C.FIRM, "created_at", C.SECTOR, C.LOCALITY, C.MATURITY_LEVEL, C.SIZE_CLASS,
+                 "markets"])
+    if len(imps):
+        imps["markets"] = [json.loads(m) if isinstance(m, str) else m for m in imps["markets"]]
+    fb = fb.rename(columns={"tenant_id": C.TENANT, "firm_id": C.FIRM}) if len(fb) else pd.DataFrame(
+        columns=["id", C.TENANT, C.FIRM, C.MARKET, C.CHANNEL, "status", C.OUTCOME_DATE, C.IMPRESSION])
+    return imps, fb

@@ -1,0 +1,208 @@
+"""The outcome model: success rates learned from trials, shrunk toward the prior.
+
+Markets: a trial's *expected* successes come from the market model's prior
+score when the market was shown, calibrated once on all trials
+(``P(success | tried) ≈ exp(a) · score^β``, see
+:func:`~recommender.outcomes.shrinkage.fit_scale`). Each cell's lift
+(observed / expected, gamma-Poisson posterior) is shrunk in two levels::
+
+    national  (sector, market)            toward 1 (the market model is right)
+    local     (sector, locality, market)  toward its national lift
+
+so a district moves first where its own firms sold or failed, the same
+sector elsewhere moves less (only through the national level), and another
+sector does not move at all. The served score is ``prior score × local
+lift``: with no trials every lift is exactly 1 and the ranking is the
+market model's.
+
+Channels: the prior is today's rule score times Eurostat's share of Italian
+enterprises of the firm's size class with e-sales to the EU or the rest of
+the world (``esales``: E_AESEU / E_AESWW), calibrated on the trials; lifts
+shrink from (channel, sector) to (channel, market, sector, maturity level,
+size class).
+
+Privacy across Chambers (k-anonymity): each Chamber's *view* is built from
+its own trials plus, per cell, the aggregate of the other Chambers' trials
+only when those come from at least ``k_anonymity`` (5) distinct firms; the
+shared view (no Chamber, or a Chamber with no trials) uses only cells with at
+least ``k_anonymity`` firms. Rows never cross Chambers; the fitted scalars
+(a, β, κ) are pooled over all trials.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from recommender import columns as C
+from recommender.outcomes import shrinkage
+
+SHARED_VIEW = 0  # the view of a caller with no Chamber or no trials of its own
+MARKET, CHANNEL = "market", "channel"
+MARKET_LEVELS = {"national": (C.SECTOR, C.MARKET), "local": (C.SECTOR, C.LOCALITY, C.MARKET)}
+CHANNEL_LEVELS = {"channel_sector": (C.CHANNEL, C.SECTOR),
+                  "channel_context": (C.CHANNEL, C.MARKET, C.SECTOR, C.MATURITY_LEVEL, C.SIZE_CLASS)}
+KEY_COLUMNS = (C.SECTOR, C.LOCALITY, C.MARKET, C.CHANNEL, C.MATURITY_LEVEL, C.SIZE_CLASS)
+COUNT_COLUMNS = ("S", "E", "trials", "firms", "firms_sold", "first_year", "last_year")
+CELL_COLUMNS = ("view", "kind", "level", *KEY_COLUMNS, *COUNT_COLUMNS, "lift", "upper")
+UPPER_QUANTILE = 0.9
+DEFAULT_SIZE = "10-49"  # Eurostat has no micro-firm (1-9) rows for Italy; unknown size uses small firms
+
+
+def channel_base(esales: pd.DataFrame, countries: pd.DataFrame) -> dict:
+    """{(size_class, "EU" | "WORLD"): share} from Eurostat: the latest share of Italian
+    enterprises of the size class with e-sales to other EU countries (E_AESEU)
+    or to the rest of the world (E_AESWW), as a fraction; and {"eu": set of EU ISO3}."""
+    it = esales[(esales["geo"] == "IT") & esales["indicator"].isin(["E_AESEU", "E_AESWW"])]
+    latest = it.sort_values("year").groupby(["size_class", "indicator"]).tail(1)
+    base = {(r["size_class"], "EU" if r["indicator"] == "E_AESEU" else "WORLD"): r["pct_enterprises"] / 100.0
+            for r in latest.to_dict("records")}
+    base["years"] = sorted({int(y) for y in latest["year"]})
+    base["eu"] = frozenset(countries.loc[countries["eu_member"].astype(str) == "True", "iso3"])
+    return base
+
+
+def channel_prior_base(base: dict, size_class: str, market: str) -> float:
+    region = "EU" if market in base.get("eu", ()) else "WORLD"
+    return base.get((size_class, region), base.get((DEFAULT_SIZE, region), 0.05))
+
+
+class OutcomeModel:
+    """Success rates per cell with hierarchical empirical-Bayes shrinkage.
+
+    Parameters
+    ----------
+    k_anonymity : other Chambers' trials enter a view only as per-cell
+        aggregates of at least this many distinct firms.
+    kappa_default : prior weight (expected successes) when too few cells to fit it.
+    min_cells : informative cells needed to fit κ of a level.
+    channel_base : :func:`channel_base` (Eurostat) for the channel prior; None = 1.
+    random_state : unused by the closed-form fit; kept for the estimator convention.
+
+    Learned state: ``scale_`` (a, β and how), ``channel_scale_``, ``kappa_``
+    (per level, with how), ``cells_`` (one row per view and cell, with lift and
+    upper quantile), ``counts_`` (what it learned from).
+    """
+
+    def __init__(self, k_anonymity: int = 5, kappa_default: float = 5.0, min_cells: int = 10,
+                 channel_base: dict | None = None, random_state: int = 0):
+        self.k_anonymity = k_anonymity
+        self.kappa_default = kappa_default
+        self.min_cells = min_cells
+        self.channel_base = channel_base
+        self.random_state = random_state
+
+    # -- fitting -------------------------------------------------------------
+    def _expected(self, trials: pd.DataFrame) -> pd.DataFrame:
+        markets = trials[trials[C.CHANNEL].isna()].copy()
+        channels = trials[trials[C.CHANNEL].notna()].copy()
+        a, beta, how = shrinkage.fit_scale(markets[C.SUCCESS], markets[C.PRIOR_SCORE])
+        self.scale_ = {"a": a, "beta": beta, "how": how}
+        markets["E"] = np.exp(a) * np.clip(markets[C.PRIOR_SCORE].astype(float), 1e-3, None) ** beta
+        base = np.array([channel_prior_base(self.channel_base, s, m) if self.channel_base else 1.0
+                         for s, m in zip(channels[C.SIZE_CLASS], channels[C.MARKET])], dtype=float)
+        x = base * channels[C.PRIOR_SCORE].astype(float).to_numpy()
+        enough = len(channels) >= 20 and channels[C.SUCCESS].sum() > 0
+        a_c = float(np.log(channels[C.SUCCESS].sum() / x.sum())) if enough else 0.0
+        self.channel_scale_ = {"a": a_c, "how": (f"calibrated on {len(channels)} channel trials" if enough else
+                                                 "Eurostat level as is (fewer than 20 channel trials)")}
+        channels["E"] = np.exp(a_c) * x
+        return pd.concat([markets.assign(kind=MARKET), channels.assign(kind=CHANNEL)], ignore_index=True)
+
+    @staticmethod
+    def _aggregate(trials: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+        t = trials.assign(_year=pd.to_datetime(trials[C.OUTCOME_DATE]).dt.year,
+                          _sold=np.where(trials[C.SUCCESS] == 1, trials[C.FIRM], np.nan))
+        g = t.groupby(by, dropna=False, sort=True)
+        return g.agg(S=(C.SUCCESS, "sum"), E=("E", "sum"), trials=(C.SUCCESS, "size"),
+                     firms=(C.FIRM, "nunique"), firms_sold=("_sold", "nunique"),
+                     first_year=("_year", "min"), last_year=("_year", "max")).reset_index()
+
+    def _views(self, trials: pd.DataFrame, key: tuple[str, ...], tenants) -> pd.DataFrame:
+        """Counts per (view, cell): each Chamber's own trials + the other Chambers'
+        aggregates that pass k-anonymity; view 0: the aggregates that pass it."""
+        key = list(key)
+        total = self._aggregate(trials, key)
+        out = [total[total["firms"] >= self.k_anonymity].assign(view=SHARED_VIEW)]
+        sums = ["S", "E", "trials", "firms", "firms_sold"]
+        for tenant in tenants:
+            own = self._aggregate(trials[trials[C.TENANT] == tenant], key)
+            oth = self._aggregate(trials[trials[C.TENANT] != tenant], key)
+            oth = oth[oth["firms"] >= self.k_anonymity]
+            both = pd.concat([own, oth], ignore_index=True)
+            if both.empty:
+                continue
+            merged = both.groupby(key, dropna=False, sort=True).agg(
+                **{c: (c, "sum") for c in sums}, first_year=("first_year", "min"),
+                last_year=("last_year", "max")).reset_index()
+            out.append(merged.assign(view=int(tenant)))
+        return pd.concat(out, ignore_index=True)
+
+    def fit(self, trials: pd.DataFrame) -> "OutcomeModel":
+        """Learn from trials (columns of :data:`recommender.outcomes.trials.TRIAL_COLUMNS`)."""
+        trials = trials.copy()
+        trials[C.CHANNEL] = trials[C.CHANNEL].where(trials[C.CHANNEL].notna() & (trials[C.CHANNEL] != ""), None)
+        t = self._expected(trials)
+        self.kappa_ = {}
+        frames = []
+        for kind, levels in ((MARKET, MARKET_LEVELS), (CHANNEL, CHANNEL_LEVELS)):
+            data = t[t["kind"] == kind]
+            (top, top_key), (low, low_key) = levels.items()
+            # κ per level from all trials pooled (scalars only: no cell leaves a Chamber through them)
+            pooled_top = self._aggregate(data, list(top_key)) if len(data) else None
+            pooled_low = self._aggregate(data, list(low_key)) if len(data) else None
+            if pooled_top is not None:
+                # A trial is Bernoulli: its variance is (1 - q) times the Poisson's. Fitting κ on counts
+                # divided by (1 - q̄) gives the gamma-Poisson the right dispersion; the same κ on raw
+                # counts is then κ·(1 - q̄) (otherwise κ comes out too large and lifts move too slowly).
+                qbar = float(min(data[C.SUCCESS].mean(), 0.95))
+                f = 1.0 / (1.0 - qbar)
+                k_top, how_top = shrinkage.fit_kappa(pooled_top["S"] * f, pooled_top["E"] * f, 1.0,
+                                                     self.kappa_default, self.min_cells)
+                parent = pooled_low.merge(pooled_top.assign(_p=shrinkage.posterior_lift(
+                    pooled_top["S"] * f, pooled_top["E"] * f, k_top))[[*top_key, "_p"]], on=list(top_key), how="left")
+                k_low, how_low = shrinkage.fit_kappa(pooled_low["S"] * f, pooled_low["E"] * f, parent["_p"],
+                                                     self.kappa_default, self.min_cells)
+                if "default" not in how_top:
+                    k_top, how_top = k_top / f, how_top + f", Bernoulli-corrected (q̄ {qbar:.2f})"
+                if "default" not in how_low:
+                    k_low, how_low = k_low / f, how_low + f", Bernoulli-corrected (q̄ {qbar:.2f})"
+            else:
+                (k_top, how_top), (k_low, how_low) = ((self.kappa_default, "default (no trials)"),) * 2
+            self.kappa_[top] = {"kappa": k_top, "how": how_top}
+            self.kappa_[low] = {"kappa": k_low, "how": how_low}
+            if not len(data):
+                continue
+            tenants = sorted(int(x) for x in t[C.TENANT].unique())
+            vt = self._views(data, top_key, tenants)
+            vt["lift"] = shrinkage.posterior_lift(vt["S"], vt["E"], k_top)
+            vt["upper"] = shrinkage.lift_quantile(vt["S"], vt["E"], k_top, 1.0, UPPER_QUANTILE)
+            vl = self._views(data, low_key, tenants)
+            vl = vl.merge(vt[["view", *top_key, "lift"]].rename(columns={"lift": "_p"}),
+                          on=["view", *top_key], how="left")
+            vl["_p"] = vl["_p"].fillna(1.0)
+            vl["lift"] = shrinkage.posterior_lift(vl["S"], vl["E"], k_low, vl["_p"])
+            vl["upper"] = shrinkage.lift_quantile(vl["S"], vl["E"], k_low, vl["_p"], UPPER_QUANTILE)
+            frames += [vt.assign(kind=kind, level=top), vl.drop(columns="_p").assign(kind=kind, level=low)]
+        cells = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CELL_COLUMNS)
+        for col in CELL_COLUMNS:
+            if col not in cells:
+                cells[col] = None
+        cells = cells[list(CELL_COLUMNS)]
+        cells[C.MATURITY_LEVEL] = cells[C.MATURITY_LEVEL].astype("Int64")
+        for col in ("S", "trials", "firms", "firms_sold", "first_year", "last_year"):
+            cells[col] = cells[col].astype("Int64")
+        for col in (C.SECTOR, C.LOCALITY, C.MARKET, C.CHANNEL, C.SIZE_CLASS, "kind", "level"):
+            cells[col] = cells[col].astype(object).where(cells[col].notna(), None)
+        self.cells_ = cells.reset_index(drop=True)
+        m = trials[trials[C.CHANNEL].isna()]
+        self.counts_ = {"trials": int(len(m)), "successes": int(m[C.SUCCESS].sum()),
+                        "channel_trials": int(len(trials) - len(m)),
+                        "firms": int(m[[C.TENANT, C.FIRM]].drop_duplicates().shape[0]),
+                        "chambers": int(trials[C.TENANT].nunique())}
+        return self
+
+    def params(self) -> dict:
+        """The fitted scalars (for the manifest and the adjuster)."""
+        return {"k_anonymity": self.k_anonymity, "scale": self.scale_, "channel_scale": self.channel_scale_,
+                "kappa": self.kappa_, "upper_quantile": UPPER_QUANTILE}

@@ -1,0 +1,122 @@
+"""Serving the outcome model: lifts looked up per Chamber view and context.
+
+Built once per process from the model version's ``outcomes.parquet`` (the
+fitted cells) and the manifest's ``outcomes`` section; read-only afterwards,
+so thread-safe. A context with no cell gets lift 1 (the prior unchanged)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from recommender import columns as C
+from recommender.outcomes import shrinkage
+from recommender.outcomes.model import CHANNEL, MARKET, SHARED_VIEW, channel_prior_base
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a cell learned from: trials, successes, distinct firms (tried / sold), years."""
+    level: str
+    trials: int
+    successes: int
+    firms: int
+    firms_sold: int
+    first_year: int
+    last_year: int
+
+    def to_dict(self) -> dict:
+        return {"level": self.level, "trials": self.trials, "successes": self.successes, "firms": self.firms,
+                "firms_sold": self.firms_sold, "years": [self.first_year, self.last_year]}
+
+
+@dataclass(frozen=True)
+class Lift:
+    value: float                  # posterior mean lift: the prior score is multiplied by it
+    upper: float                  # its upper quantile (exploration)
+    evidence: tuple[Evidence, ...]  # the cells it rests on, most specific first (empty: prior only)
+
+
+def _evidence(level: str, row: dict) -> Evidence:
+    return Evidence(level, int(row["trials"]), int(row["S"]), int(row["firms"]), int(row["firms_sold"]),
+                    int(row["first_year"]), int(row["last_year"]))
+
+
+class OutcomeAdjuster:
+    """Lifts for markets and channels from fitted cells.
+
+    ``cells``: :data:`recommender.outcomes.model.CELL_COLUMNS`; ``params``: the
+    model's :meth:`~recommender.outcomes.model.OutcomeModel.params`."""
+
+    def __init__(self, cells: pd.DataFrame, params: dict, channel_base: dict | None = None,
+                 version: str | None = None, learned_from: dict | None = None):
+        self.params = params
+        self.version = version
+        self.learned_from = learned_from or {}
+        self.channel_base = channel_base
+        self.kappa = {level: v["kappa"] for level, v in params["kappa"].items()}
+        self.q = params.get("upper_quantile", 0.9)
+        self.views = frozenset(int(v) for v in cells["view"].unique())
+        rows = cells.to_dict("records")
+        self._national: dict[tuple, dict] = {}
+        self._local: dict[tuple, dict] = {}
+        self._ch_sector: dict[tuple, dict] = {}
+        self._ch_context: dict[tuple, dict] = {}
+        for r in rows:
+            v = int(r["view"])
+            if r["kind"] == MARKET and r["level"] == "national":
+                self._national.setdefault((v, r[C.SECTOR]), {})[r[C.MARKET]] = r
+            elif r["kind"] == MARKET:
+                self._local.setdefault((v, r[C.SECTOR], r[C.LOCALITY]), {})[r[C.MARKET]] = r
+            elif r["level"] == "channel_sector":
+                self._ch_sector[(v, r[C.CHANNEL], r[C.SECTOR])] = r
+            else:
+                self._ch_context[(v, r[C.CHANNEL], r[C.MARKET], r[C.SECTOR], int(r[C.MATURITY_LEVEL]),
+                                  r[C.SIZE_CLASS])] = r
+        self._channel_views = frozenset(v for v, *_ in self._ch_sector)
+
+    def view_of(self, tenant: int | None) -> int:
+        """The Chamber's own view if it has trials, else the shared (k-anonymous) one."""
+        return int(tenant) if tenant is not None and int(tenant) in self.views else SHARED_VIEW
+
+    def has_channel_cells(self, view: int) -> bool:
+        return view in self._channel_views
+
+    def has_market_cells(self, view: int, sector: str) -> bool:
+        return (view, sector) in self._national
+
+    def market_lifts(self, view: int, sector: str, locality: str | None) -> dict[str, Lift]:
+        """Lift per market with evidence for this sector (and locality); others are 1."""
+        national = self._national.get((view, sector), {})
+        local = self._local.get((view, sector, locality), {}) if locality else {}
+        out = {}
+        for iso3 in set(national) | set(local):
+            n, l_ = national.get(iso3), local.get(iso3)
+            ev = tuple(e for e in (_evidence("local", l_) if l_ else None,
+                                   _evidence("national", n) if n else None) if e is not None)
+            if l_ is not None:
+                out[iso3] = Lift(float(l_["lift"]), float(l_["upper"]), ev)
+            else:
+                parent = float(n["lift"])
+                out[iso3] = Lift(parent, float(shrinkage.lift_quantile(0, 0, self.kappa["local"], parent, self.q)), ev)
+        return out
+
+    def prior_upper(self) -> float:
+        """Upper quantile of a market with no evidence at all."""
+        return float(shrinkage.lift_quantile(0, 0, self.kappa["local"], 1.0, self.q))
+
+    def channel_prior_base(self, size_class: str, market: str) -> float | None:
+        return channel_prior_base(self.channel_base, size_class, market) if self.channel_base else None
+
+    def channel_lift(self, view: int, channel: str, market: str, sector: str, level: int,
+                     size_class: str) -> Lift:
+        parent = self._ch_sector.get((view, channel, sector))
+        cell = self._ch_context.get((view, channel, market, sector, level, size_class))
+        ev = tuple(e for e in (_evidence("channel_context", cell) if cell else None,
+                               _evidence("channel_sector", parent) if parent else None) if e is not None)
+        if cell is not None:
+            return Lift(float(cell["lift"]), float(cell["upper"]), ev)
+        if parent is not None:
+            return Lift(float(parent["lift"]), float(parent["upper"]), ev)
+        return Lift(1.0, 1.0, ())

@@ -1,0 +1,86 @@
+"""Empirical-Bayes lifts: how much better or worse than expected a cell did.
+
+A *cell* (say sector C23, district Sassuolo, market USA) has ``S`` successes
+(first sales) out of its trials, and ``E`` expected successes: the sum over
+its trials of the prior success probability of each (from the market model's
+score, see :mod:`recommender.outcomes.model`). The *lift* ``λ`` is the
+cell's success rate relative to the prior's; its gamma-Poisson posterior,
+with a Gamma(shape κ·μ, rate κ) prior of mean ``μ`` (the parent cell's
+lift; 1 at the top, i.e. "the prior is right"), is::
+
+    λ | S, E  ~  Gamma(κ·μ + S, κ + E)      posterior mean (κ·μ + S) / (κ + E)
+
+``κ`` is the prior's weight in expected successes: a cell moves halfway
+from its parent once it has ``κ`` expected successes of evidence. It is
+fitted per level by maximising the negative-binomial marginal likelihood of
+the cells' counts (empirical Bayes); with too few cells it stays at its
+default. All functions are pure (numpy/scipy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import optimize, special, stats
+
+KAPPA_BOUNDS = (0.25, 2000.0)  # fitted κ is kept within these (expected successes)
+
+
+def posterior_lift(S, E, kappa: float, parent=1.0):
+    """Posterior mean lift (κ·μ + S) / (κ + E); equals ``parent`` when S = E = 0."""
+    S, E, parent = np.asarray(S, float), np.asarray(E, float), np.asarray(parent, float)
+    return (kappa * parent + S) / (kappa + E)
+
+
+def lift_quantile(S, E, kappa: float, parent=1.0, q: float = 0.9):
+    """The ``q`` quantile of the posterior lift (for upper-confidence exploration)."""
+    S, E, parent = np.asarray(S, float), np.asarray(E, float), np.asarray(parent, float)
+    return stats.gamma.ppf(q, kappa * parent + S, scale=1.0 / (kappa + E))
+
+
+def negative_log_marginal(kappa: float, S, E, parent=1.0) -> float:
+    """−log p(S | E, κ, μ) summed over cells: S ~ NegBin(shape κμ, mean μE)."""
+    S, E, parent = np.asarray(S, float), np.asarray(E, float), np.asarray(parent, float)
+    r = kappa * parent
+    ll = (special.gammaln(r + S) - special.gammaln(r) - special.gammaln(S + 1)
+          + r * np.log(kappa / (kappa + E)) + S * np.log(np.where(E > 0, E / (kappa + E), 1.0)))
+    return float(-ll.sum())
+
+
+def fit_kappa(S, E, parent=1.0, default: float = 5.0, min_cells: int = 10) -> tuple[float, str]:
+    """κ maximising the marginal likelihood of the cells' counts, and how it was set.
+
+    Cells with no expected successes carry no information and are ignored;
+    with fewer than ``min_cells`` informative cells κ stays at ``default``
+    (and the second value says so)."""
+    S, E = np.asarray(S, float), np.asarray(E, float)
+    parent = np.broadcast_to(np.asarray(parent, float), S.shape)
+    keep = E > 0
+    if keep.sum() < min_cells:
+        return float(default), f"default ({int(keep.sum())} informative cells < {min_cells})"
+    S, E, parent = S[keep], E[keep], parent[keep]
+    lo, hi = np.log(KAPPA_BOUNDS[0]), np.log(KAPPA_BOUNDS[1])
+    res = optimize.minimize_scalar(lambda t: negative_log_marginal(float(np.exp(t)), S, E, parent),
+                                   bounds=(lo, hi), method="bounded")
+    return float(np.exp(res.x)), f"marginal likelihood over {int(keep.sum())} cells"
+
+
+def fit_scale(success, prior_score, min_trials: int = 20) -> tuple[float, float, str]:
+    """Calibrate the prior: P(success | tried) ≈ exp(a) · score^β, by Poisson
+    maximum likelihood over the trials (β kept within [0.1, 3] so a higher
+    prior score never means a lower prior success rate, and the ranking
+    with no cell evidence stays the prior's). Returns (a, β, how)."""
+    y = np.asarray(success, float)
+    s = np.log(np.clip(np.asarray(prior_score, float), 1e-3, None))
+    if len(y) < min_trials or y.sum() == 0:
+        rate = (y.sum() + 1.0) / (len(y) + 5.0)  # a weak default: about one success in five trials
+        return float(np.log(rate) - s.mean() if len(s) else np.log(0.2) - np.log(50.0)), 1.0, \
+            f"default (β = 1; {len(y)} trials < {min_trials} or no success)"
+
+    def nll(theta):
+        a, b = theta
+        eta = a + b * s
+        return float(np.exp(eta).sum() - (y * eta).sum())
+
+    res = optimize.minimize(nll, x0=[np.log(y.mean()) - s.mean(), 1.0], method="L-BFGS-B",
+                            bounds=[(-30, 5), (0.1, 3.0)])
+    return float(res.x[0]), float(res.x[1]), f"Poisson maximum likelihood over {len(y)} trials"

@@ -1,0 +1,197 @@
+"""``python -m recommender.train --outcomes DATABASE_URL``: learn from what happened after the advice.
+
+1. Reads impressions and feedback from the service's database (read-only)
+   and turns them into trials (:mod:`recommender.outcomes.trials`).
+2. **Replay gate.** The trials recorded after the serving version's outcome
+   model was trained (or, the first time, the newest 20 %) are held out; a
+   candidate fitted on the older ones must predict them at least as well
+   (mean Bernoulli log-likelihood of success) as the serving version (its
+   learned lifts, or the prior alone when it has none).
+3. Fits the outcome model on all trials and writes a new version
+   ``<market model version>.o<UTC timestamp>`` in ``models/``: the market
+   model's files unchanged, ``outcomes.parquet`` (the fitted cells), the
+   manifest's ``outcomes`` section (counts, fitted scalars, replay figures)
+   and a model card section; every file under the manifest's checksums.
+4. Promotes it to ``models/CURRENT`` if the gate passes (``--force``
+   overrides loudly and records why); the service switches to it without a
+   restart (hot swap).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recommender import columns as C
+from recommender.data import load_table
+from recommender.data.tables import sha256_file
+from recommender.errors import ModelError
+from recommender.model import artifact
+from recommender.outcomes.database import read_outcomes
+from recommender.outcomes.model import OutcomeModel, channel_base
+from recommender.outcomes.serving import OutcomeAdjuster
+from recommender.outcomes.trials import build_trials
+
+MIN_HOLDOUT = 20          # held-out market trials needed for the replay comparison to count
+HOLDOUT_SHARE = 0.2       # the first time: the newest share of trials is held out
+LEARNING_CURVES_FILE = Path(__file__).resolve().parents[2] / "docs" / "outcome_learning_curves.md"
+
+
+def predicted_success(adjuster: OutcomeAdjuster | None, scale: dict, trials: pd.DataFrame) -> np.ndarray:
+    """P(success) of each market trial: exp(a)·prior^β·lift (lift 1 without an adjuster)."""
+    q0 = np.exp(scale["a"]) * np.clip(trials[C.PRIOR_SCORE].astype(float), 1e-3, None) ** scale["beta"]
+    lifts = np.ones(len(trials))
+    if adjuster is not None:
+        for i, r in enumerate(trials.itertuples(index=False)):
+            view = adjuster.view_of(getattr(r, C.TENANT))
+            lift = adjuster.market_lifts(view, getattr(r, C.SECTOR), getattr(r, C.LOCALITY)).get(getattr(r, C.MARKET))
+            lifts[i] = lift.value if lift is not None else 1.0
+    return np.clip(q0 * lifts, 1e-3, 1 - 1e-3)
+
+
+def log_likelihood(p: np.ndarray, y) -> float:
+    y = np.asarray(y, float)
+    return float(np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))) if len(y) else float("nan")
+
+
+def replay(trials: pd.DataFrame, current: OutcomeAdjuster | None, current_trained_at: str | None,
+           base: dict | None) -> dict:
+    """Candidate (fitted before the cut) vs the serving version on the held-out recent trials."""
+    markets = trials[trials[C.CHANNEL].isna()].sort_values(C.OUTCOME_DATE, kind="stable")
+    if current_trained_at is not None:
+        cut = pd.Timestamp(current_trained_at).tz_localize(None).normalize()
+        held = pd.to_datetime(markets[C.OUTCOME_DATE]) >= cut
+        how = f"trials dated on or after the serving outcome model ({current_trained_at[:10]})"
+    else:
+        n_hold = int(round(len(markets) * HOLDOUT_SHARE))
+        held = pd.Series(False, index=markets.index)
+        held.iloc[len(markets) - n_hold:] = True
+        how = f"the newest {HOLDOUT_SHARE:.0%} of trials (no outcome model serving yet)"
+    train_ids, hold = markets[~held], markets[held]
+    out = {"holdout": how, "held_out_trials": int(len(hold)), "training_trials": int(len(train_ids))}
+    if len(hold) < MIN_HOLDOUT or len(train_ids) == 0:
+        return out | {"evaluated": False, "passed": True,
+                      "note": f"fewer than {MIN_HOLDOUT} held-out trials (or none before them): not evaluated; "
+                              "with so little evidence the lifts stay close to 1"}
+    older = trials[trials[C.CHANNEL].notna() | trials.index.isin(train_ids.index)]
+    candidate = OutcomeModel(channel_base=base).fit(older)
+    cand = OutcomeAdjuster(candidate.cells_, candidate.params(), base)
+    ll_candidate = log_likelihood(predicted_success(cand, candidate.scale_, hold), hold[C.SUCCESS])
+    ll_prior = log_likelihood(predicted_success(None, candidate.scale_, hold), hold[C.SUCCESS])
+    if current is not None:
+        ll_current = log_likelihood(predicted_success(current, current.params["scale"], hold), hold[C.SUCCESS])
+        name = "serving outcome model"
+    else:
+        ll_current, name = ll_prior, "prior only (no outcome model serving)"
+    return out | {"evaluated": True, "log_likelihood": {"candidate": round(ll_candidate, 5),
+                                                         "current": round(ll_current, 5),
+                                                         "prior_only": round(ll_prior, 5)},
+                  "current": name, "passed": bool(ll_candidate >= ll_current - 1e-9)}
+
+
+def card_section(section: dict) -> str:
+    lf, params, rp = section["learned_from"], section["params"], section["replay"]
+    lines = ["", "## Outcome model", "",
+             f"Version `{section['version']}` on market model `{section['base_version']}`, trained "
+             f"{section['trained_at']}. Learned from {lf['outcomes']} feedback rows: {lf['trials']} market trials "
+             f"({lf['successes']} first sales) and {lf['channel_trials']} channel trials, {lf['firms']} firms, "
+             f"{lf['chambers']} Chambers; {lf['pending']} pending (planned/started), {lf['unlinked']} not linked "
+             "to a shown recommendation (not used).", "",
+             f"- Prior calibration P(success | tried) = exp(a)·score^β: a = {params['scale']['a']:.3f}, "
+             f"β = {params['scale']['beta']:.3f} ({params['scale']['how']}).",
+             *[f"- κ {level}: {v['kappa']:.2f} ({v['how']})" for level, v in params["kappa"].items()],
+             f"- Privacy: other Chambers' trials enter a Chamber's view only as cells of at least "
+             f"{params['k_anonymity']} distinct firms.", ""]
+    if rp.get("evaluated"):
+        ll = rp["log_likelihood"]
+        lines += [f"Replay on {rp['held_out_trials']} held-out trials ({rp['holdout']}): mean log-likelihood "
+                  f"candidate {ll['candidate']:.4f}, {rp['current']} {ll['current']:.4f}, prior only "
+                  f"{ll['prior_only']:.4f}: {'passed' if rp['passed'] else 'FAILED'}.", ""]
+    else:
+        lines += [f"Replay: {rp['note']} ({rp['held_out_trials']} held out).", ""]
+    if LEARNING_CURVES_FILE.exists():
+        lines += ["### Learning curves (simulation)", "", LEARNING_CURVES_FILE.read_text().strip(), ""]
+    return "\n".join(lines)
+
+
+def write_version(models_dir, base_version: str, version: str, cells: pd.DataFrame, section: dict) -> Path:
+    """Copy the market model version, add the outcome cells and section; atomic like save_version."""
+    root = Path(artifact._models_dir(models_dir))
+    src, final = root / base_version, root / version
+    if final.exists():
+        raise ModelError(f"model version {final} already exists")
+    base_manifest = artifact.verify(src)
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{version}."))
+    try:
+        names = [n for n in base_manifest["files"] if n not in (artifact.OUTCOMES_FILE, artifact.CARD_FILE)]
+        for name in names:
+            shutil.copy2(src / name, tmp / name)
+        cells.to_parquet(tmp / artifact.OUTCOMES_FILE, index=False)
+        card = (src / artifact.CARD_FILE).read_text().split("\n## Outcome model")[0].rstrip() + "\n"
+        (tmp / artifact.CARD_FILE).write_text(card + card_section(section) + "\n")
+        files = {n: sha256_file(tmp / n) for n in (*names, artifact.OUTCOMES_FILE, artifact.CARD_FILE)}
+        manifest = dict(base_manifest, version=version, outcomes=section, files=files)
+        (tmp / artifact.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True,
+                                                             default=artifact._json_default) + "\n")
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def train_outcomes(database_url: str, models_dir=None, data_dir=None, promote: bool = True, force: bool = False,
+                   force_reason: str | None = None, version: str | None = None, now: datetime | None = None) -> int:
+    """The whole run (module docstring). Exit code 0 written (and promoted), 1 gate failed."""
+    current = artifact.load_current(models_dir)
+    learned = current.manifest.get("outcomes")
+    base_version = learned["base_version"] if learned else current.version
+    base = channel_base(load_table("esales", data_dir), load_table("countries", data_dir))
+    current_adj = (OutcomeAdjuster(current.outcomes, learned["params"], base, learned["version"])
+                   if learned else None)
+
+    print("1/3 reading impressions and feedback", flush=True)
+    impressions, feedback = read_outcomes(database_url)
+    trials, counts = build_trials(impressions, feedback)
+    print(f"    {len(impressions)} impressions, {len(feedback)} feedback rows -> {len(trials)} trials "
+          f"({counts['pending']} pending, {counts['unlinked']} unlinked)", flush=True)
+
+    print("2/3 replay on held-out recent outcomes", flush=True)
+    gate = replay(trials, current_adj, learned["trained_at"] if learned else None, base)
+
+    print("3/3 fitting on all outcomes and writing the version", flush=True)
+    model = OutcomeModel(channel_base=base).fit(trials)
+    trained_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    version = version or f"{base_version}.o{trained_at.strftime('%Y%m%dT%H%M%SZ')}"
+    section = {"version": version, "base_version": base_version,
+               "trained_at": trained_at.isoformat(timespec="seconds"),
+               "learned_from": {"outcomes": counts["feedback_rows"], **model.counts_, "pending": counts["pending"],
+                                "unlinked": counts["unlinked"] + counts["channel_not_shown"]},
+               "params": model.params(), "replay": gate,
+               "promotion": {"passed": gate["passed"], "forced": bool(force and not gate["passed"]),
+                             "force_reason": force_reason if force and not gate["passed"] else None}}
+    path = write_version(models_dir, base_version, version, model.cells_, section)
+    print(card_section(section))
+    print(f"wrote {path}")
+    if not promote:
+        print("--no-promote: CURRENT left alone")
+        return 0
+    if gate["passed"] or force:
+        artifact.promote(version, models_dir)
+        if not gate["passed"]:
+            print("!" * 78 + f"\nFORCED promotion of {version} although the replay gate failed; reason: "
+                  f"{force_reason!r}\n" + "!" * 78)
+        else:
+            print(f"replay gate passed; promoted {version} to CURRENT")
+        return 0
+    print("NOT promoted: the candidate predicts the held-out outcomes worse than the serving version "
+          "(use --force to promote anyway)")
+    return 1
