@@ -4,8 +4,9 @@ Without it the loop only confirms its own advice: markets outside the top k
 are never shown, so never tried, so never learned about. With a share ``s``
 of the ``k`` slots (``floor(k·s)``; 0.1 -> 1 of 10), the last slots go to the
 candidates just below the cut (the next ``window`` markets) with the highest
-*upper* confidence score, prior score × the 90 % quantile of their lift
-(upper-confidence-bound exploration): a market nobody has tried keeps a wide
+*upper* confidence score: prior score × the upper quantile of their lift
+(Bayes-UCB: the 1 - 1/t quantile, t growing with the trials recorded in the
+firm's sector and locality). A market nobody has tried keeps a wide
 interval, one that was tried and failed loses it. With no outcomes at all
 every upper quantile is the same, so the pick is simply the next market in
 line and the list equals the plain ranking.

@@ -36,6 +36,7 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.outcomes import shrinkage
+from recommender.outcomes.trials import TRIAL_COLUMNS
 
 SHARED_VIEW = 0  # the view of a caller with no Chamber or no trials of its own
 MARKET, CHANNEL = "market", "channel"
@@ -44,8 +45,7 @@ CHANNEL_LEVELS = {"channel_sector": (C.CHANNEL, C.SECTOR),
                   "channel_context": (C.CHANNEL, C.MARKET, C.SECTOR, C.MATURITY_LEVEL, C.SIZE_CLASS)}
 KEY_COLUMNS = (C.SECTOR, C.LOCALITY, C.MARKET, C.CHANNEL, C.MATURITY_LEVEL, C.SIZE_CLASS)
 COUNT_COLUMNS = ("S", "E", "trials", "firms", "firms_sold", "first_year", "last_year")
-CELL_COLUMNS = ("view", "kind", "level", *KEY_COLUMNS, *COUNT_COLUMNS, "lift", "upper")
-UPPER_QUANTILE = 0.9
+CELL_COLUMNS = ("view", "kind", "level", *KEY_COLUMNS, *COUNT_COLUMNS, "lift", "var")
 DEFAULT_SIZE = "10-49"  # Eurostat has no micro-firm (1-9) rows for Italy; unknown size uses small firms
 
 
@@ -81,7 +81,7 @@ class OutcomeModel:
 
     Learned state: ``scale_`` (a, β and how), ``channel_scale_``, ``kappa_``
     (per level, with how), ``cells_`` (one row per view and cell, with lift and
-    upper quantile), ``counts_`` (what it learned from).
+    posterior variance, the parent's uncertainty included), ``counts_`` (what it learned from).
     """
 
     def __init__(self, k_anonymity: int = 5, kappa_default: float = 5.0, min_cells: int = 10,
@@ -140,7 +140,7 @@ class OutcomeModel:
 
     def fit(self, trials: pd.DataFrame) -> "OutcomeModel":
         """Learn from trials (columns of :data:`recommender.outcomes.trials.TRIAL_COLUMNS`)."""
-        trials = trials.copy()
+        trials = trials.reindex(columns=list(TRIAL_COLUMNS))
         trials[C.CHANNEL] = trials[C.CHANNEL].where(trials[C.CHANNEL].notna() & (trials[C.CHANNEL] != ""), None)
         t = self._expected(trials)
         self.kappa_ = {}
@@ -176,14 +176,15 @@ class OutcomeModel:
             tenants = sorted(int(x) for x in t[C.TENANT].unique())
             vt = self._views(data, top_key, tenants)
             vt["lift"] = shrinkage.posterior_lift(vt["S"], vt["E"], k_top)
-            vt["upper"] = shrinkage.lift_quantile(vt["S"], vt["E"], k_top, 1.0, UPPER_QUANTILE)
+            vt["var"] = shrinkage.posterior_variance(vt["S"], vt["E"], k_top)
             vl = self._views(data, low_key, tenants)
-            vl = vl.merge(vt[["view", *top_key, "lift"]].rename(columns={"lift": "_p"}),
+            vl = vl.merge(vt[["view", *top_key, "lift", "var"]].rename(columns={"lift": "_p", "var": "_pv"}),
                           on=["view", *top_key], how="left")
             vl["_p"] = vl["_p"].fillna(1.0)
+            vl["_pv"] = vl["_pv"].fillna(1.0 / k_top)
             vl["lift"] = shrinkage.posterior_lift(vl["S"], vl["E"], k_low, vl["_p"])
-            vl["upper"] = shrinkage.lift_quantile(vl["S"], vl["E"], k_low, vl["_p"], UPPER_QUANTILE)
-            frames += [vt.assign(kind=kind, level=top), vl.drop(columns="_p").assign(kind=kind, level=low)]
+            vl["var"] = shrinkage.posterior_variance(vl["S"], vl["E"], k_low, vl["_p"], vl["_pv"])
+            frames += [vt.assign(kind=kind, level=top), vl.drop(columns=["_p", "_pv"]).assign(kind=kind, level=low)]
         cells = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CELL_COLUMNS)
         for col in CELL_COLUMNS:
             if col not in cells:
@@ -205,4 +206,4 @@ class OutcomeModel:
     def params(self) -> dict:
         """The fitted scalars (for the manifest and the adjuster)."""
         return {"k_anonymity": self.k_anonymity, "scale": self.scale_, "channel_scale": self.channel_scale_,
-                "kappa": self.kappa_, "upper_quantile": UPPER_QUANTILE}
+                "kappa": self.kappa_}

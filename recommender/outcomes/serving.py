@@ -33,8 +33,8 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Lift:
-    value: float                  # posterior mean lift: the prior score is multiplied by it
-    upper: float                  # its upper quantile (exploration)
+    value: float                  # posterior mean lift (the served score is prior × value^(1/β))
+    variance: float               # its posterior variance (exploration)
     evidence: tuple[Evidence, ...]  # the cells it rests on, most specific first (empty: prior only)
 
 
@@ -56,7 +56,6 @@ class OutcomeAdjuster:
         self.learned_from = learned_from or {}
         self.channel_base = channel_base
         self.kappa = {level: v["kappa"] for level, v in params["kappa"].items()}
-        self.q = params.get("upper_quantile", 0.9)
         self.views = frozenset(int(v) for v in cells["view"].unique())
         rows = cells.to_dict("records")
         self._national: dict[tuple, dict] = {}
@@ -96,15 +95,25 @@ class OutcomeAdjuster:
             ev = tuple(e for e in (_evidence("local", l_) if l_ else None,
                                    _evidence("national", n) if n else None) if e is not None)
             if l_ is not None:
-                out[iso3] = Lift(float(l_["lift"]), float(l_["upper"]), ev)
+                out[iso3] = Lift(float(l_["lift"]), float(l_["var"]), ev)
             else:
-                parent = float(n["lift"])
-                out[iso3] = Lift(parent, float(shrinkage.lift_quantile(0, 0, self.kappa["local"], parent, self.q)), ev)
+                out[iso3] = Lift(float(n["lift"]), float(shrinkage.posterior_variance(
+                    0, 0, self.kappa["local"], float(n["lift"]), float(n["var"]))), ev)
         return out
 
-    def prior_upper(self) -> float:
-        """Upper quantile of a market with no evidence at all."""
-        return float(shrinkage.lift_quantile(0, 0, self.kappa["local"], 1.0, self.q))
+    def exploration_bounds(self, view: int, sector: str, locality: str | None) -> tuple[dict[str, float], float]:
+        """Upper confidence bounds of the lifts for exploration (Bayes-UCB: the
+        1 - 1/t quantile, t = 1 + trials already recorded in this sector and
+        locality, so the bound widens as the context accumulates evidence and
+        markets left untried look more worth a try); and the bound of a market
+        with no evidence at all."""
+        lifts = self.market_lifts(view, sector, locality)
+        local = self._local.get((view, sector, locality), {}) if locality else {}
+        t = 1 + sum(int(r["trials"]) for r in local.values())
+        q = min(max(1.0 - 1.0 / t, 0.5), 0.995)
+        k_l, k_n = self.kappa["local"], self.kappa["national"]
+        default = float(shrinkage.lift_quantile(1.0, 1.0 / k_l + 1.0 / k_n, q))
+        return {iso3: float(shrinkage.lift_quantile(l_.value, l_.variance, q)) for iso3, l_ in lifts.items()}, default
 
     def channel_prior_base(self, size_class: str, market: str) -> float | None:
         return channel_prior_base(self.channel_base, size_class, market) if self.channel_base else None
@@ -116,7 +125,7 @@ class OutcomeAdjuster:
         ev = tuple(e for e in (_evidence("channel_context", cell) if cell else None,
                                _evidence("channel_sector", parent) if parent else None) if e is not None)
         if cell is not None:
-            return Lift(float(cell["lift"]), float(cell["upper"]), ev)
+            return Lift(float(cell["lift"]), float(cell["var"]), ev)
         if parent is not None:
-            return Lift(float(parent["lift"]), float(parent["upper"]), ev)
-        return Lift(1.0, 1.0, ())
+            return Lift(float(parent["lift"]), float(parent["var"]), ev)
+        return Lift(1.0, 0.0, ())

@@ -31,10 +31,18 @@ def posterior_lift(S, E, kappa: float, parent=1.0):
     return (kappa * parent + S) / (kappa + E)
 
 
-def lift_quantile(S, E, kappa: float, parent=1.0, q: float = 0.9):
-    """The ``q`` quantile of the posterior lift (for upper-confidence exploration)."""
+def posterior_variance(S, E, kappa: float, parent=1.0, parent_variance=0.0):
+    """Variance of the lift: the gamma posterior's given the parent, plus the
+    parent's own uncertainty carried through the shrinkage weight κ / (κ + E)."""
     S, E, parent = np.asarray(S, float), np.asarray(E, float), np.asarray(parent, float)
-    return stats.gamma.ppf(q, kappa * parent + S, scale=1.0 / (kappa + E))
+    return (kappa * parent + S) / (kappa + E) ** 2 + (kappa / (kappa + E)) ** 2 * np.asarray(parent_variance, float)
+
+
+def lift_quantile(mean, variance, q: float):
+    """The ``q`` quantile of a gamma with this mean and variance (moment-matched), for
+    upper-confidence exploration."""
+    mean, variance = np.asarray(mean, float), np.maximum(np.asarray(variance, float), 1e-12)
+    return stats.gamma.ppf(q, mean ** 2 / variance, scale=variance / mean)
 
 
 def negative_log_marginal(kappa: float, S, E, parent=1.0) -> float:

@@ -108,11 +108,11 @@ def naive_adjuster(trials: pd.DataFrame, shown: pd.DataFrame) -> OutcomeAdjuster
     cells["lift"] = np.where(cells["E"] > 0, cells["S"] / cells["E"].where(cells["E"] > 0, 1), 1.0)
     cells = cells.assign(view=TENANT, kind=MARKET, level="local", channel_id=None, maturity_level=None,
                          size_class=None, trials=cells["n"], firms=cells["n"], firms_sold=cells["S"],
-                         first_year=2026, last_year=2026, upper=cells["lift"])
+                         first_year=2026, last_year=2026, var=0.0)
     national = cells.drop_duplicates([C.SECTOR, C.MARKET]).assign(level="national", locality=None, lift=1.0,
-                                                                  upper=1.0)
+                                                                  var=0.0)
     table = pd.concat([cells, national], ignore_index=True)[list(CELL_COLUMNS)]
-    params = {"kappa": {"national": {"kappa": 1e-9}, "local": {"kappa": 1e-9}}, "upper_quantile": 0.9}
+    params = {"kappa": {"national": {"kappa": 1e9}, "local": {"kappa": 1e9}}, "scale": {"beta": 1.0}}
     return OutcomeAdjuster(table, params)
 
 
@@ -171,7 +171,7 @@ def run(recommender, units: list[dict], method: str, config: SimulationConfig) -
             if method == "learned":
                 model = OutcomeModel(random_state=config.random_state).fit(frame)
                 adjuster = OutcomeAdjuster(model.cells_, model.params())
-                run.last_params = model.params()
+                run.last_params, run.last_trials = model.params(), frame
             else:
                 adjuster = naive_adjuster(frame, pd.DataFrame(shown, columns=[C.SECTOR, C.LOCALITY, C.MARKET]))
             current = recommender.with_outcomes(adjuster)

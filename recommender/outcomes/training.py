@@ -96,6 +96,17 @@ def replay(trials: pd.DataFrame, current: OutcomeAdjuster | None, current_traine
                   "current": name, "passed": bool(ll_candidate >= ll_current - 1e-9)}
 
 
+def trial_rate_by_position(impressions: pd.DataFrame, trials: pd.DataFrame) -> dict[int, float]:
+    """Share of shown markets that were tried (with a known outcome), by the position they were
+    shown at: how strongly what is shown first gets tried first (position bias)."""
+    shown = pd.Series([int(m["rank"]) for ms in impressions.get("markets", []) for m in ms], dtype="int64")
+    if shown.empty:
+        return {}
+    n_shown = shown.value_counts().sort_index()
+    tried = trials[trials[C.CHANNEL].isna()][C.POSITION].astype(int).value_counts()
+    return {int(p): round(float(tried.get(p, 0) / n), 4) for p, n in n_shown.items()}
+
+
 def card_section(section: dict) -> str:
     lf, params, rp = section["learned_from"], section["params"], section["replay"]
     lines = ["", "## Outcome model", "",
@@ -108,7 +119,10 @@ def card_section(section: dict) -> str:
              f"β = {params['scale']['beta']:.3f} ({params['scale']['how']}).",
              *[f"- κ {level}: {v['kappa']:.2f} ({v['how']})" for level, v in params["kappa"].items()],
              f"- Privacy: other Chambers' trials enter a Chamber's view only as cells of at least "
-             f"{params['k_anonymity']} distinct firms.", ""]
+             f"{params['k_anonymity']} distinct firms.",
+             "- Trial rate by position shown (position bias; success is learned per trial, so it does not "
+             "enter the lifts): " + (", ".join(f"{p}: {r:.1%}" for p, r in section["trial_rate_by_position"].items())
+                                     or "no impressions yet") + ".", ""]
     if rp.get("evaluated"):
         ll = rp["log_likelihood"]
         lines += [f"Replay on {rp['held_out_trials']} held-out trials ({rp['holdout']}): mean log-likelihood "
@@ -176,6 +190,7 @@ def train_outcomes(database_url: str, models_dir=None, data_dir=None, promote: b
                "learned_from": {"outcomes": counts["feedback_rows"], **model.counts_, "pending": counts["pending"],
                                 "unlinked": counts["unlinked"] + counts["channel_not_shown"]},
                "params": model.params(), "replay": gate,
+               "trial_rate_by_position": trial_rate_by_position(impressions, trials),
                "promotion": {"passed": gate["passed"], "forced": bool(force and not gate["passed"]),
                              "force_reason": force_reason if force and not gate["passed"] else None}}
     path = write_version(models_dir, base_version, version, model.cells_, section)

@@ -91,6 +91,7 @@ class Recommender:
                          if learned is not None and model.outcomes is not None else None)
         self._adjusted = lru_cache(maxsize=cache_size)(self._adjusted_uncached)
         self._channels = lru_cache(maxsize=cache_size * 16)(self._channels_uncached)
+        self._bounds = lru_cache(maxsize=cache_size)(self._bounds_uncached)
         self._rows = {key: q.set_index(C.IMPORTER).to_dict("index")
                       for key, q in self.serving.groupby([C.SECTOR, C.DEMAND])}
         # the parts that depend only on (sector, customer type): 45 frames, ~0.8 s once per process,
@@ -110,6 +111,7 @@ class Recommender:
         other.outcomes = adjuster
         other._adjusted = lru_cache(maxsize=4096)(other._adjusted_uncached)
         other._channels = lru_cache(maxsize=65536)(other._channels_uncached)
+        other._bounds = lru_cache(maxsize=4096)(other._bounds_uncached)
         return other
 
     def demand_weights(self, model_sector: str, customer_type: str) -> dict[str, float]:
@@ -172,10 +174,9 @@ class Recommender:
         chosen, explored = eligible[:k], frozenset()
         if n_explore:
             head = eligible[:k - n_explore]
-            prior_upper = adjuster.prior_upper() if adjuster is not None else 1.0
+            bounds, untried = self._bounds(view, sector, loc) if adjuster is not None else ({}, 1.0)
             beta = adjuster.params["scale"]["beta"] if adjuster is not None else 1.0
-            candidates = [(iso3, float(ranked[iso3]["score"]),
-                           (lifts[iso3].upper if iso3 in lifts else prior_upper) ** (1.0 / beta))
+            candidates = [(iso3, float(ranked[iso3]["score"]), bounds.get(iso3, untried) ** (1.0 / beta))
                           for iso3 in eligible[k - n_explore:k - n_explore + WINDOW]]
             picks = choose_explored(candidates, n_explore)
             chosen, explored = head + picks, frozenset(picks) - frozenset(eligible[:k])
@@ -254,6 +255,9 @@ class Recommender:
         }
 
     # -- internals -----------------------------------------------------------
+    def _bounds_uncached(self, view, sector, loc):
+        return self.outcomes.exploration_bounds(view, sector, loc)
+
     def _learned_score(self, prior: float, lift) -> float:
         """The score after outcomes: prior × lift^(1/β), so that the order is the model's
         expected success exp(a)·prior^β·lift (β from the outcome model's calibration)."""

@@ -1,0 +1,224 @@
+"""The outcome model through its public functions: known answers for the
+shrinkage, trials from feedback, Chamber views with k-anonymity, the engine's
+re-ranking, exploration, and the training command's version and gate."""
+
+import json
+import math
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from recommender import columns as C
+from recommender import config
+from recommender.model.artifact import current_version, load_current, load_version
+from recommender.outcomes import shrinkage
+from recommender.outcomes.exploration import choose_explored, exploration_slots
+from recommender.outcomes.model import OutcomeModel
+from recommender.outcomes.serving import OutcomeAdjuster
+from recommender.outcomes.trials import build_trials
+from recommender.recommend import Recommender
+from recommender.recommend.profile import FirmProfile
+
+
+# -- shrinkage: known answers -------------------------------------------------
+def test_posterior_lift_known_answer():
+    # prior weight 5 expected successes, parent lift 1; 8 sales where 4 expected -> (5 + 8) / (5 + 4)
+    assert shrinkage.posterior_lift(8, 4, 5.0) == pytest.approx(13 / 9)
+    # no evidence: exactly the parent
+    assert shrinkage.posterior_lift(0, 0, 5.0, 0.7) == pytest.approx(0.7)
+    # failures only pull below 1
+    assert shrinkage.posterior_lift(0, 3, 3.0) == pytest.approx(0.5)
+
+
+def test_fit_kappa_recovers_dispersion_and_defaults_when_too_few_cells():
+    rng = pd.Series(range(400))
+    import numpy as np
+    r = np.random.default_rng(0)
+    E = np.full(400, 10.0)
+    lam = r.gamma(shape=4.0, scale=1 / 4.0, size=400)  # true κ = 4
+    S = r.poisson(lam * E)
+    kappa, how = shrinkage.fit_kappa(S, E)
+    assert 2.5 < kappa < 6.5, kappa
+    assert "marginal likelihood over 400 cells" == how
+    assert shrinkage.fit_kappa([1, 2], [1, 1], default=7.0) == (7.0, "default (2 informative cells < 10)")
+    assert len(rng) == 400
+
+
+def test_fit_scale_keeps_beta_positive():
+    a, beta, _ = shrinkage.fit_scale([1, 0] * 50, [10.0, 90.0] * 50)  # success at LOW scores only
+    assert beta == pytest.approx(0.1)  # clipped: a higher prior score never means a lower prior rate
+
+
+# -- trials from feedback --------------------------------------------------------
+def _impression(id_, tenant, firm, markets, locality="sassuolo"):
+    return {"id": id_, C.TENANT: tenant, C.FIRM: firm, "created_at": "2026-01-01", C.SECTOR: "C23",
+            C.LOCALITY: locality, C.MATURITY_LEVEL: 2, C.SIZE_CLASS: "10-49",
+            "markets": [{"iso3": m, "rank": i + 1, "score": 90.0 - 10 * i, "prior_score": 90.0 - 10 * i,
+                         "explored": False, "channels": [{"channel_id": "amazon-de", "rank": 1, "score": 0.9,
+                                                          "prior_score": 0.9}]}
+                        for i, m in enumerate(markets)]}
+
+
+def test_trials_resolve_statuses_and_keep_position():
+    imps = pd.DataFrame([_impression(1, 1, 10, ["USA", "FRA", "DEU"])])
+    fb = pd.DataFrame([
+        {"id": 1, C.TENANT: 1, C.FIRM: 10, C.MARKET: "FRA", C.CHANNEL: None, "status": "started", C.OUTCOME_DATE: "2026-02-01", C.IMPRESSION: 1},
+        {"id": 2, C.TENANT: 1, C.FIRM: 10, C.MARKET: "FRA", C.CHANNEL: None, "status": "first_sale", C.OUTCOME_DATE: "2026-03-01", C.IMPRESSION: 1},
+        {"id": 3, C.TENANT: 1, C.FIRM: 10, C.MARKET: "DEU", C.CHANNEL: "amazon-de", "status": "abandoned", C.OUTCOME_DATE: "2026-03-01", C.IMPRESSION: 1},
+        {"id": 4, C.TENANT: 1, C.FIRM: 10, C.MARKET: "USA", C.CHANNEL: None, "status": "planned", C.OUTCOME_DATE: "2026-03-01", C.IMPRESSION: 1},
+        {"id": 5, C.TENANT: 1, C.FIRM: 10, C.MARKET: "CHN", C.CHANNEL: None, "status": "first_sale", C.OUTCOME_DATE: "2026-03-01", C.IMPRESSION: None},
+    ])
+    trials, counts = build_trials(imps, fb)
+    markets = trials[trials[C.CHANNEL].isna()].set_index(C.MARKET)
+    assert markets.loc["FRA", C.SUCCESS] == 1 and markets.loc["FRA", C.POSITION] == 2
+    assert markets.loc["DEU", C.SUCCESS] == 0 and markets.loc["DEU", C.POSITION] == 3
+    assert "USA" not in markets.index and "CHN" not in markets.index
+    channel = trials[trials[C.CHANNEL].notna()].iloc[0]
+    assert (channel[C.CHANNEL], channel[C.MARKET], channel[C.SUCCESS], channel[C.PRIOR_SCORE]) == ("amazon-de", "DEU", 0, 0.9)
+    assert counts["pending"] == 1 and counts["unlinked"] == 1
+
+
+# -- views and k-anonymity -------------------------------------------------------
+def _trials(tenant, firms, market, success, locality="sassuolo", sector="C23", first_firm=0):
+    return [{C.TENANT: tenant, C.FIRM: first_firm + f, C.SECTOR: sector, C.LOCALITY: locality, C.MATURITY_LEVEL: 2,
+             C.SIZE_CLASS: "10-49", C.MARKET: market, C.CHANNEL: None, C.POSITION: 1, C.PRIOR_SCORE: 80.0,
+             C.EXPLORED: False, C.SUCCESS: success, C.OUTCOME_DATE: "2026-05-01", C.IMPRESSION: 1}
+            for f in range(firms)]
+
+
+def test_other_chambers_count_only_from_five_firms():
+    four = OutcomeModel().fit(pd.DataFrame(_trials(1, 4, "USA", 1) + _trials(2, 1, "FRA", 0)))
+    adj = OutcomeAdjuster(four.cells_, four.params())
+    assert adj.market_lifts(adj.view_of(1), "C23", "sassuolo")["USA"].value > 1  # its own firms count
+    assert "USA" not in adj.market_lifts(adj.view_of(2), "C23", "sassuolo")     # 4 firms of another Chamber: not
+    assert adj.market_lifts(adj.view_of(None), "C23", "sassuolo") == {}          # nor in the shared view
+    five = OutcomeModel().fit(pd.DataFrame(_trials(1, 5, "USA", 1) + _trials(2, 1, "FRA", 0)))
+    adj = OutcomeAdjuster(five.cells_, five.params())
+    assert adj.market_lifts(adj.view_of(2), "C23", "sassuolo")["USA"].value > 1
+    assert adj.market_lifts(adj.view_of(None), "C23", "sassuolo")["USA"].value > 1
+
+
+def test_district_moves_more_than_same_sector_elsewhere_and_other_sectors_not_at_all():
+    rows = _trials(1, 20, "FRA", 1) + _trials(1, 20, "USA", 0, first_firm=100)
+    rows += _trials(1, 20, "FRA", 0, locality="prato", sector="C13T15", first_firm=200)  # other sector, other market
+    m = OutcomeModel().fit(pd.DataFrame(rows))
+    adj = OutcomeAdjuster(m.cells_, m.params())
+    here = adj.market_lifts(1, "C23", "sassuolo")
+    elsewhere = adj.market_lifts(1, "C23", "prov:VI")
+    assert here["FRA"].value > elsewhere["FRA"].value > 1.0
+    assert here["USA"].value < elsewhere["USA"].value < 1.0
+    assert "DEU" not in here
+
+
+# -- the engine -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def rec():
+    return Recommender(load_current())
+
+
+SASSUOLO = {"ateco": "23.31", "province": "MO", "district": "piastrelle-di-sassuolo", "maturity_level": 3,
+            "employees": 30}
+
+
+def test_zero_outcomes_is_exactly_todays_ranking(rec):
+    p = FirmProfile.from_dict(SASSUOLO)
+    empty = OutcomeModel().fit(pd.DataFrame(_trials(1, 0, "USA", 1)))
+    learned = rec.with_outcomes(OutcomeAdjuster(empty.cells_, empty.params()))
+    a, b = rec.recommend(p, k=10, tenant=1), learned.recommend(p, k=10, tenant=1, explore=0.1)
+    assert [(m["iso3"], m["score"]) for m in a["markets"]] == [(m["iso3"], m["score"]) for m in b["markets"]]
+    assert not any(m["explored"] for m in b["markets"])
+
+
+def _fitted(rec, rows):
+    m = OutcomeModel().fit(pd.DataFrame(rows))
+    return rec.with_outcomes(OutcomeAdjuster(m.cells_, m.params(), rec.channel_base, "test", m.counts_))
+
+
+def test_outcomes_move_the_district_ranking_with_a_reason(rec):
+    p = FirmProfile.from_dict(SASSUOLO)
+    before = [m["iso3"] for m in rec.recommend(p, k=10)["markets"]]
+    top = before[0]
+    learned = _fitted(rec, _trials(1, 12, top, 0, locality="piastrelle-di-sassuolo"))
+    after = learned.recommend(p, k=10, tenant=1)
+    order = [m["iso3"] for m in after["markets"]]
+    assert order.index(top) > 0  # 12 firms tried it and none sold: no longer first
+    market = next(m for m in after["markets"] if m["iso3"] == top)
+    assert market["outcome"]["lift"] < 1 and market["outcome"]["evidence"][0]["firms"] == 12
+    assert any("0 imprese del distretto su 12" in r for r in market["reasons"])
+    other_sector = FirmProfile.from_dict({"ateco": "14.13", "province": "PO", "maturity_level": 3})
+    assert ([m["iso3"] for m in learned.recommend(other_sector, k=10, tenant=1)["markets"]]
+            == [m["iso3"] for m in rec.recommend(other_sector, k=10)["markets"]])
+    # another Chamber does not see one Chamber's 12 firms... unless it has 5+ firms (it has 12): k-anonymity passes
+    assert [m["iso3"] for m in learned.recommend(p, k=10, tenant=2)["markets"]] == order
+
+
+def test_channels_say_prior_and_learned(rec):
+    p = FirmProfile.from_dict(SASSUOLO)
+    channels = rec.recommend(p, k=3)["markets"][0]["channels"]
+    assert all(c["learned"] is None and c["lift"] == 1.0 and c["prior"]["rule_score"] == c["score"]
+               for c in channels)
+    assert 0 < channels[0]["prior"]["eurostat_share"] < 1
+
+
+def test_exploration_slots_and_choice():
+    assert exploration_slots(10, 0.1) == 1 and exploration_slots(10, 0.0) == 0 and exploration_slots(10, 0.3) == 3
+    with pytest.raises(ValueError):
+        exploration_slots(10, 0.5)
+    # equal upper bounds: the next in line; a wide interval wins over a slightly higher prior score
+    assert choose_explored([("A", 50, 1.2), ("B", 45, 1.2)], 1) == ["A"]
+    assert choose_explored([("A", 50, 1.0), ("B", 45, 1.5)], 1) == ["B"]
+
+
+def test_bad_exploration_share_is_a_field_error(rec):
+    from recommender.errors import InvalidInput
+    with pytest.raises(InvalidInput) as exc:
+        rec.recommend(FirmProfile.from_dict(SASSUOLO), explore=0.9)
+    assert exc.value.errors[0].field == "explore"
+
+
+# -- the training command ---------------------------------------------------------
+def _database(path, impressions, feedback):
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE impressions (id INTEGER PRIMARY KEY, tenant_id INT, firm_id INT, created_at TEXT, "
+                "sector TEXT, locality TEXT, maturity_level INT, size_class TEXT, markets TEXT)")
+    con.execute("CREATE TABLE feedback (id INTEGER PRIMARY KEY, tenant_id INT, firm_id INT, market TEXT, "
+                "channel_id TEXT, status TEXT, date TEXT, impression_id INT)")
+    for imp in impressions:
+        con.execute("INSERT INTO impressions VALUES (?,?,?,?,?,?,?,?,?)",
+                    (imp["id"], imp[C.TENANT], imp[C.FIRM], imp["created_at"], imp[C.SECTOR], imp[C.LOCALITY],
+                     imp[C.MATURITY_LEVEL], imp[C.SIZE_CLASS], json.dumps(imp["markets"])))
+    for i, f in enumerate(feedback):
+        con.execute("INSERT INTO feedback VALUES (?,?,?,?,?,?,?,?)", (i + 1, *f))
+    con.commit()
+    con.close()
+
+
+def test_train_outcomes_writes_a_verified_version_and_promotes_it(tmp_path, rec):
+    import shutil
+    from recommender.outcomes.training import train_outcomes
+    models = tmp_path / "models"
+    models.mkdir()
+    base = current_version()
+    shutil.copytree(config.models_dir() / base, models / base)
+    (models / "CURRENT").write_text(base + "\n")
+    p = FirmProfile.from_dict(SASSUOLO)
+    shown = [m["iso3"] for m in rec.recommend(p, k=10)["markets"]]
+    imps = [_impression(f + 1, 1, f + 1, shown, locality="piastrelle-di-sassuolo") for f in range(12)]
+    feedback = [(1, f + 1, shown[0], None, "abandoned", "2026-06-01", f + 1) for f in range(12)]
+    db = tmp_path / "service.db"
+    _database(db, imps, feedback)
+    assert train_outcomes(f"sqlite:///{db}", models, version="test.o1") == 0
+    assert current_version(models) == "test.o1"
+    loaded = load_version("test.o1", models)
+    section = loaded.manifest["outcomes"]
+    assert section["learned_from"]["trials"] == 12 and section["learned_from"]["successes"] == 0
+    assert section["base_version"] == base and section["replay"]["evaluated"] is False
+    served = Recommender(loaded).recommend(p, k=10, tenant=1)
+    assert served["outcomes"]["version"] == "test.o1"
+    assert [m["iso3"] for m in served["markets"]].index(shown[0]) > 0
+    # a corrupted outcome file is refused like any model file
+    (models / "test.o1" / "outcomes.parquet").write_bytes(b"garbage")
+    from recommender.errors import ModelError
+    with pytest.raises(ModelError):
+        load_version("test.o1", models)
