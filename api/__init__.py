@@ -32,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(cfg.from_env())
     if test_config:
         app.config.update(test_config)
+    cfg.check(app.config)  # a bad value stops the start with a message naming the setting
     if app.config["TRUSTED_PROXIES"]:  # behind nginx: the client address comes from X-Forwarded-For
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
                                 x_proto=app.config["TRUSTED_PROXIES"])
@@ -74,10 +75,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}}})
     register_errors(app)  # after Api(): our problem+json handlers replace flask-smorest's
 
-    from api.blueprints import feedback, firms, ops, recommendations, reference
+    from api.blueprints import feedback, firms, impressions, ops, recommendations, reference
 
-    limiter = limits.init_app(app, (recommendations.blp, firms.blp, feedback.blp))
-    for blp in (recommendations.blp, firms.blp, feedback.blp, reference.blp, ops.blp):
+    limiter = limits.init_app(app, (recommendations.blp, firms.blp, feedback.blp, impressions.blp))
+    for blp in (recommendations.blp, firms.blp, feedback.blp, impressions.blp, reference.blp, ops.blp):
         api.register_blueprint(blp)
 
     # the web app for borsisti and Chamber staff: sign-in, then server-rendered pages

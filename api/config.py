@@ -12,10 +12,18 @@ ENV_KEYS = ("DATABASE_URL", "RATELIMIT_STORAGE_URI", "API_RATE_LIMIT", "MODELS_D
             "AUTH_FAILURE_RATE_LIMIT", "BATCH_ROWS_PER_HIT", "API_KEY_CACHE_SECONDS", "HISTORY_MAX_PER_FIRM",
             "MODEL_SIGNING_KEY", "TRUSTED_PROXIES",
             # web app (issue #9)
-            "SECRET_KEY", "SESSION_COOKIE_SECURE", "LOGIN_RATE_LIMIT")
+            "SECRET_KEY", "SESSION_COOKIE_SECURE", "LOGIN_RATE_LIMIT",
+            # learning from outcomes (issue #11)
+            "EXPLORATION_SHARE_API", "EXPLORATION_SHARE_WEB")
 INT_KEYS = {"MODEL_CHECK_SECONDS", "MAX_CONTENT_LENGTH", "BATCH_MAX_ROWS", "BATCH_ROWS_PER_HIT",
             "API_KEY_CACHE_SECONDS", "HISTORY_MAX_PER_FIRM", "TRUSTED_PROXIES"}
 BOOL_KEYS = {"SESSION_COOKIE_SECURE"}
+EXPLORATION_KEYS = ("EXPLORATION_SHARE_API", "EXPLORATION_SHARE_WEB")
+MAX_EXPLORATION_SHARE = 0.3  # at most 3 of 10 slots go to markets whose outcomes are still uncertain
+
+
+class ConfigError(ValueError):
+    """A configuration value the service cannot start with."""
 
 
 class DefaultConfig:
@@ -34,6 +42,11 @@ class DefaultConfig:
     HISTORY_MAX_PER_FIRM = 20               # stored recommendations kept per firm (oldest dropped)
     TRUSTED_PROXIES = 0                     # 1 behind deploy/nginx.conf: client address from X-Forwarded-For
     MODEL_SIGNING_KEY = None                # if set, a model version needs manifest.sig = HMAC-SHA256(manifest.json)
+    # learning from outcomes: share of the slots given to markets whose outcomes are still
+    # uncertain (0 to 0.3). Only where the impression is logged: POST /firms/{id}/recommendations
+    # (a request may override it with ?explore=) and the web app's recommendation page.
+    EXPLORATION_SHARE_API = 0.1             # 1 of 10 slots
+    EXPLORATION_SHARE_WEB = 0.0             # off on the web page
     API_TITLE = "Export recommender API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
@@ -70,6 +83,26 @@ def from_env() -> dict:
                 value = value.strip().lower() in ("1", "true", "yes", "on")
             out[key] = value
     return out
+
+
+def exploration_share(key: str, value) -> float:
+    """``value`` of an EXPLORATION_SHARE_* setting as a float in [0, 0.3], or ConfigError."""
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        share = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        share = None
+    if share is None or not 0.0 <= share <= MAX_EXPLORATION_SHARE:  # NaN fails the comparison too
+        raise ConfigError(f"{key} must be a number from 0 to {MAX_EXPLORATION_SHARE} "
+                          f"(share of the recommended markets used to explore), not {value!r}")
+    return share
+
+
+def check(config) -> None:
+    """Validate (and normalise) settings whose mistakes would only show on some requests."""
+    for key in EXPLORATION_KEYS:
+        config[key] = exploration_share(key, config[key])
 
 
 def instance_secret_key(instance_path: str) -> str:

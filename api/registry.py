@@ -2,7 +2,10 @@
 
 Plain functions over a SQLAlchemy session and a tenant id: validate and
 store firms, their dated maturity questionnaires and outcome feedback, and
-compute a firm's recommendation. Every read filters on the tenant, so another
+compute a firm's recommendation. Every stored recommendation that was shown
+(API or web) is logged as an impression in the same transaction, and each
+outcome is linked to the impression it follows (issue 11: learning from
+outcomes; the library decides what an impression holds). Every read filters on the tenant, so another
 Chamber's firm is simply not found (``None``), indistinguishable from a
 missing one. Validation errors are the library's :class:`InvalidInput` with
 field errors; the callers turn them into problem+json or form messages.
@@ -17,23 +20,25 @@ here, whichever surface it came from.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from api.db.models import Feedback, Firm, MaturityAssessment, StoredRecommendation
+from api.db.models import Feedback, Firm, Impression, MaturityAssessment, StoredRecommendation, utcnow
 from api.schemas import firm_profile
 from api.vat import is_valid_partita_iva
 from recommender.errors import FieldError, InvalidInput
 from recommender.lookups import resolve_country
 from recommender.maturity import assess
+from recommender.outcomes.impressions import impression_from_result
 
 # profile keys stored in Firm.profile (everything a FirmProfile takes except the name)
 PROFILE_FIELDS = ("ateco", "province", "district", "customer_type", "current_markets", "excluded_markets",
                   "languages", "employees", "maturity_level", "maturity_answers")
 OUTCOME_STATUSES = ("planned", "started", "first_sale", "abandoned")
+SURFACES = ("api", "web")  # where a recommendation was shown (impressions.surface)
 MAX_ID = 2**31 - 1  # database integer range; anything larger cannot exist
 NUL_REASON = "contains a NUL character (\\u0000)"
 SURROGATE_REASON = "contains an unpaired surrogate (not valid Unicode)"
@@ -202,11 +207,18 @@ def assessments(session, firm: Firm) -> list[MaturityAssessment]:
 
 
 def record_feedback(session, firm: Firm, market: str, status: str, on: date, channel_id: str | None = None,
-                    revenue_band: str | None = None, note: str | None = None, then=None) -> Feedback:
+                    revenue_band: str | None = None, note: str | None = None, then=None,
+                    impression_id: int | None = None) -> Feedback:
     """Store what happened for one market (and channel) of a firm (committed).
     The market is resolved like any country input (ISO2/ISO3/name). ``then(row)``
     runs in the same transaction (the API's Idempotency-Key). FirmGone if the
-    firm was deleted meanwhile."""
+    firm was deleted meanwhile.
+
+    The row is linked to the impression it follows: ``impression_id`` if given
+    (it must be one of this firm's impressions, in the firm's Chamber, showing
+    the market; else InvalidInput on ``impression_id``, and another Chamber's
+    impression reads as not found), otherwise the firm's most recent impression
+    showing the market created at or before now (none: not linked)."""
     errors = unstorable_text({"market": market, "channel_id": channel_id, "revenue_band": revenue_band,
                               "note": note})
     if status not in OUTCOME_STATUSES:
@@ -215,10 +227,53 @@ def record_feedback(session, firm: Firm, market: str, status: str, on: date, cha
     if errors:
         raise InvalidInput(errors)
     iso3 = resolve_country(market, field="market").iso3
+    now = utcnow()
+    if impression_id is not None:
+        impression = _shown_impression(session, firm, iso3, impression_id)
+    else:
+        impression = latest_impression_showing(session, firm, iso3, at=now)
     fb = Feedback(tenant_id=firm.tenant_id, firm_id=firm.id, market=iso3, channel_id=channel_id or None,
-                  status=status, date=on, revenue_band=revenue_band or None, note=note or None)
+                  status=status, date=on, revenue_band=revenue_band or None, note=note or None,
+                  impression_id=impression.id if impression is not None else None, created_at=now)
+    fb.impression = impression
     _commit_for_firm(session, firm.id, firm.tenant_id, fb, then)
     return fb
+
+
+def _shown_impression(session, firm: Firm, iso3: str, impression_id: int) -> Impression:
+    """The impression a caller named for an outcome, or InvalidInput on ``impression_id``."""
+    found = None
+    if isinstance(impression_id, int) and 0 < impression_id <= MAX_ID:
+        found = session.scalar(select(Impression).where(Impression.id == impression_id,
+                                                        Impression.tenant_id == firm.tenant_id))
+    if found is None:  # also another Chamber's: never says it exists
+        reason = "no such impression"
+    elif found.firm_id != firm.id:
+        reason = f"impression of another firm, not of firm {firm.id}"
+    elif found.rank_of(iso3) is None:
+        reason = f"market {iso3} was not shown in this impression"
+    else:
+        return found
+    raise InvalidInput([FieldError("impression_id", reason, value=impression_id)])
+
+
+def latest_impression_showing(session, firm: Firm, iso3: str, at: datetime | None = None,
+                              chunk: int = 50) -> Impression | None:
+    """The firm's most recent impression (created at or before ``at``) whose
+    markets include ``iso3``, or None. Read newest first, ``chunk`` at a time."""
+    where = [Impression.firm_id == firm.id, Impression.tenant_id == firm.tenant_id]
+    if at is not None:
+        where.append(Impression.created_at <= at)
+    query = select(Impression).where(*where).order_by(Impression.id.desc()).limit(chunk)
+    offset = 0
+    while True:
+        rows = session.scalars(query.offset(offset)).all()
+        for row in rows:
+            if row.rank_of(iso3) is not None:
+                return row
+        if len(rows) < chunk:
+            return None
+        offset += chunk
 
 
 def own_feedback(session, tenant_id: int, feedback_id: int) -> Feedback | None:
@@ -245,14 +300,17 @@ def list_feedback(session, tenant_id: int, limit: int = 50, offset: int = 0) -> 
 
 
 def recommend_for_firm(recommender, firm: Firm, overrides: dict | None = None, k: int = 10,
-                       lang: str = "it") -> dict:
+                       lang: str = "it", explore: float = 0.0) -> dict:
     """The recommendation for a registered firm, optionally with some profile
     fields changed for this request only (e.g. ``customer_type``,
-    ``excluded_markets``, ``current_markets``). Raises InvalidInput for bad overrides."""
+    ``excluded_markets``, ``current_markets``), for the firm's Chamber (its
+    outcome adjustments) with ``explore`` of the slots for uncertain markets.
+    Raises InvalidInput for bad overrides."""
     profile = {**firm.profile, **{k2: v for k2, v in (overrides or {}).items() if k2 in PROFILE_FIELDS}}
     profile = {k2: v for k2, v in profile.items() if v not in (None, "", [])}
     _check_text(profile)
-    return recommender.recommend(firm_profile({**profile, "name": firm.name}), k=k, lang=lang)
+    return recommender.recommend(firm_profile({**profile, "name": firm.name}), k=k, lang=lang,
+                                 tenant=firm.tenant_id, explore=explore)
 
 
 def _trim_history(session, firm_id: int, keep: int) -> None:
@@ -264,26 +322,61 @@ def _trim_history(session, firm_id: int, keep: int) -> None:
         session.execute(delete(StoredRecommendation).where(StoredRecommendation.id.in_(old_ids)))
 
 
-def store_recommendation(session, firm: Firm, model_version: str, result: dict,
-                         keep: int | None = None) -> StoredRecommendation:
+def impression_row(firm: Firm, result: dict, surface: str, recommendation_id: int | None = None) -> Impression:
+    """The impression of ``result`` shown to ``firm`` on ``surface`` (api | web):
+    the library's :func:`impression_from_result` stored with Chamber, firm and surface."""
+    if surface not in SURFACES:
+        raise ValueError(f"surface must be one of {SURFACES}, not {surface!r}")
+    return Impression(tenant_id=firm.tenant_id, firm_id=firm.id, recommendation_id=recommendation_id,
+                      surface=surface, **impression_from_result(result))
+
+
+def store_recommendation(session, firm: Firm, model_version: str, result: dict, keep: int | None = None, *,
+                         surface: str | None) -> StoredRecommendation:
     """Keep a computed recommendation with the model version that made it
     (committed); with ``keep``, only the firm's newest ``keep`` stay
-    (HISTORY_MAX_PER_FIRM). FirmGone if the firm was deleted meanwhile."""
+    (HISTORY_MAX_PER_FIRM). ``surface`` says where it is shown (``api`` or
+    ``web``): its impression is logged in the same transaction (so neither is
+    ever stored without the other); None stores a recommendation nobody is
+    shown, without an impression. Trimming the history keeps the impressions
+    (their ``recommendation_id`` becomes NULL). FirmGone if the firm was
+    deleted meanwhile."""
     firm_id, tenant_id = firm.id, firm.tenant_id
+    impression = impression_row(firm, result, surface) if surface is not None else None
     row = StoredRecommendation(tenant_id=tenant_id, firm_id=firm_id, model_version=model_version, result=result)
-    then = (lambda _row: _trim_history(session, firm_id, keep)) if keep else None
+
+    def then(stored):
+        if impression is not None:
+            impression.recommendation_id = stored.id
+            session.add(impression)
+            session.flush()
+        if keep:
+            _trim_history(session, firm_id, keep)
     _commit_for_firm(session, firm_id, tenant_id, row, then)
     return row
 
 
-def remember_recommendation(session, firm: Firm, model_version: str, result: dict,
-                            keep: int | None = None) -> StoredRecommendation:
-    """Store the recommendation unless it is the same as the latest one stored
-    for the firm (same model version, same result): viewing a page twice adds no row."""
+def remember_recommendation(session, firm: Firm, model_version: str, result: dict, keep: int | None = None, *,
+                            surface: str = "web") -> StoredRecommendation:
+    """Store the recommendation (and its impression, see :func:`store_recommendation`)
+    unless it is the same as the latest one stored for the firm (same model
+    version, same result): viewing a page twice adds no row."""
     latest = latest_recommendation(session, firm)
     if latest is not None and latest.model_version == model_version and latest.result == result:
         return latest
-    return store_recommendation(session, firm, model_version, result, keep=keep)
+    return store_recommendation(session, firm, model_version, result, keep=keep, surface=surface)
+
+
+def list_impressions(session, tenant_id: int, firm: Firm | None = None, limit: int = 50,
+                     offset: int = 0) -> tuple[list[Impression], int]:
+    """A page of the tenant's impressions (optionally one firm's), newest first; and the total."""
+    where = [Impression.tenant_id == tenant_id]
+    if firm is not None:
+        where.append(Impression.firm_id == firm.id)
+    total = session.scalar(select(func.count()).select_from(Impression).where(*where))
+    rows = session.scalars(select(Impression).where(*where).order_by(Impression.id.desc())
+                           .limit(limit).offset(offset))
+    return list(rows.all()), total
 
 
 def latest_recommendation(session, firm: Firm) -> StoredRecommendation | None:

@@ -98,6 +98,13 @@ class RecommendQuery(Schema):
     k = fields.Integer(load_default=10, validate=validate.Range(min=1, max=30))
 
 
+class FirmRecommendQuery(RecommendQuery):
+    explore = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(min=0.0, max=0.3),
+                           metadata={"description": "share of the k markets (0 to 0.3) given to markets whose "
+                                                    "outcomes are still uncertain, for this request; default "
+                                                    "EXPLORATION_SHARE_API (0.1)"})
+
+
 class Recommendation(Schema):
     """A recommendation (see the README for every part)."""
 
@@ -213,6 +220,9 @@ class FeedbackIn(Schema):
     revenue_band = fields.String(validate=validate.OneOf(["<10k", "10k-50k", "50k-250k", "250k-1m", ">1m"]),
                                  allow_none=True)
     note = fields.String(validate=validate.Length(max=2000), allow_none=True)
+    impression_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), allow_none=True, metadata={
+        "description": "the impression (GET /impressions) this outcome follows; it must be of the same firm "
+                       "and show the market. Default: the firm's latest impression showing the market"})
 
 
 class FeedbackOut(Schema):
@@ -225,10 +235,61 @@ class FeedbackOut(Schema):
     revenue_band = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
     created_at = fields.DateTime()
+    impression_id = fields.Integer(allow_none=True, metadata={
+        "description": "the impression this outcome follows (null if the market was never shown to the firm)"})
+    position = fields.Integer(allow_none=True, metadata={
+        "description": "the market's rank in that impression (1 = first), null without one"})
 
 
 class FeedbackList(PageOut):
     items = fields.List(fields.Nested(FeedbackOut))
+
+
+class ImpressionQuery(Page):
+    firm_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+                             metadata={"description": "only this firm's impressions (404 if not the caller's)"})
+
+
+class ImpressionChannel(Schema):
+    channel_id = fields.String()
+    rank = fields.Integer()
+    score = fields.Float()
+    prior_score = fields.Float()
+
+
+class ImpressionMarket(Schema):
+    iso3 = fields.String()
+    rank = fields.Integer(metadata={"description": "position shown (1 = first)"})
+    score = fields.Float(metadata={"description": "the score shown"})
+    prior_score = fields.Float(metadata={"description": "the market model's score before outcome adjustments"})
+    explored = fields.Boolean(metadata={"description": "shown in an exploration slot"})
+    channels = fields.List(fields.Nested(ImpressionChannel))
+
+
+class ImpressionOut(Schema):
+    """What a firm was shown (markets, positions, scores, channels) and the firm's context then."""
+
+    id = fields.Integer()
+    firm_id = fields.Integer()
+    recommendation_id = fields.Integer(allow_none=True, metadata={
+        "description": "the stored recommendation it came with; null once trimmed from the history"})
+    surface = fields.String(metadata={"description": "api or web"})
+    model_version = fields.String()
+    outcome_version = fields.String(allow_none=True)
+    sector = fields.String()
+    division = fields.String()
+    district = fields.String(allow_none=True)
+    province = fields.String(allow_none=True)
+    locality = fields.String(allow_none=True)
+    maturity_level = fields.Integer()
+    size_class = fields.String()
+    customer_type = fields.String()
+    markets = fields.List(fields.Nested(ImpressionMarket))
+    created_at = fields.DateTime()
+
+
+class ImpressionList(PageOut):
+    items = fields.List(fields.Nested(ImpressionOut))
 
 
 class SearchQuery(Schema):

@@ -34,13 +34,17 @@ def _own_feedback(feedback_id: int) -> Feedback:
                       "schema": {"type": "string", "maxLength": 200},
                       "description": "a retry with the same key returns the feedback stored the first time"}])
 def create_feedback(data):
+    """Record an outcome; it is linked to the impression it follows (`impression_id`,
+    else the firm's latest impression showing the market) and says the market's
+    `position` there."""
     earlier = idempotency.previous_resource_id(data)
     if earlier is not None:
         return _own_feedback(earlier)
     firm = _own_firm(data["firm_id"])  # 404 for another tenant's firm
     return registry.record_feedback(g.db, firm, data["market"], data["status"], data["date"],
                                     channel_id=data.get("channel_id"), revenue_band=data.get("revenue_band"),
-                                    note=data.get("note"), then=lambda row: idempotency.remember(row.id, data))
+                                    note=data.get("note"), impression_id=data.get("impression_id"),
+                                    then=lambda row: idempotency.remember(row.id, data))
 
 
 @blp.route("/feedback", methods=["GET"])

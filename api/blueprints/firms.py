@@ -14,7 +14,16 @@ from api.arguments import Blueprint
 from api.db.models import Firm
 from api.errors import ApiProblem, field_errors, problem
 from api.pagination import page
-from api.schemas import FirmIn, FirmList, FirmOut, FirmPatch, HistoryOut, Page, RecommendQuery, StoredRecommendationOut
+from api.schemas import (
+    FirmIn,
+    FirmList,
+    FirmOut,
+    FirmPatch,
+    FirmRecommendQuery,
+    HistoryOut,
+    Page,
+    StoredRecommendationOut,
+)
 
 blp = Blueprint("firms", __name__, url_prefix="/api/v1", description="Firm registry of a Chamber")
 
@@ -106,17 +115,21 @@ def delete_firm(firm_id):
 
 @blp.route("/firms/<int:firm_id>/recommendations", methods=["POST"])
 @blp.keyed("write")
-@blp.arguments(RecommendQuery, location="query", as_kwargs=True)
+@blp.arguments(FirmRecommendQuery, location="query", as_kwargs=True)
 @blp.response(201, StoredRecommendationOut)
 @blp.problems(404, 409, 422)
-def create_firm_recommendation(firm_id, lang, k):
-    """Compute a recommendation for a registered firm and store it (with the model
-    version); only the newest HISTORY_MAX_PER_FIRM are kept per firm."""
+def create_firm_recommendation(firm_id, lang, k, explore):
+    """Compute a recommendation for a registered firm (with the Chamber's outcome
+    adjustments and `explore` of the slots for markets still uncertain) and store
+    it with the model version and the impression it makes (GET /impressions);
+    only the newest HISTORY_MAX_PER_FIRM recommendations are kept per firm."""
     firm = _own_firm(firm_id)
     rec = current_app.extensions["model_holder"].get()
-    result = registry.recommend_for_firm(rec, firm, k=k, lang=lang)
+    if explore is None:
+        explore = current_app.config["EXPLORATION_SHARE_API"]
+    result = registry.recommend_for_firm(rec, firm, k=k, lang=lang, explore=explore)
     return registry.store_recommendation(g.db, firm, rec.model.version, result,
-                                         keep=current_app.config["HISTORY_MAX_PER_FIRM"])
+                                         keep=current_app.config["HISTORY_MAX_PER_FIRM"], surface="api")
 
 
 @blp.route("/firms/<int:firm_id>/recommendations", methods=["GET"])

@@ -57,7 +57,8 @@ def metrics():
 @blp.response(200)
 def model():
     """The serving model: version, score weights and how they were fitted, forecast and
-    real-destination metrics against the baselines (with CIs), data sources."""
+    real-destination metrics against the baselines (with CIs), data sources, and the
+    outcome model (`outcomes`: what it learned from; null when the model has none)."""
     rec = current_app.extensions["model_holder"].get()
     man = rec.model.manifest
     metrics = dict(man["metrics"], districts={k: v for k, v in man["metrics"]["districts"].items() if k != "per_unit"})
@@ -68,5 +69,5 @@ def model():
             "promotion": man["promotion"], "forecast": {k: v for k, v in man["forecast"].items()
                                                         if k != "share_logit_coefficients"},
             "metrics": metrics, "data_tables": man["data_tables"],
-            "serving": man["serving"], "data_vintages": rec.vintages,
+            "serving": man["serving"], "data_vintages": rec.vintages, "outcomes": man.get("outcomes"),
             "sources": "see data/SOURCES.md: OECD ICIO, WIOD 2013, CEPII, World Bank, OWID/ITU, Eurostat, ISTAT"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 from marshmallow import ValidationError
 
 from api import csv_upload
@@ -24,7 +24,8 @@ CSV_COLUMNS = csv_upload.CSV_COLUMNS
 @blp.problems(413, 422)
 def recommend(profile, lang, k):
     """Markets, reasons, channels and next steps for one firm profile."""
-    result = current_app.extensions["model_holder"].get().recommend(firm_profile(profile), k=k, lang=lang)
+    result = current_app.extensions["model_holder"].get().recommend(firm_profile(profile), k=k, lang=lang,
+                                                                    tenant=g.caller.tenant_id)
     return json_response(result)  # 32 KB of plain JSON: serialised directly, not re-dumped by marshmallow
 
 
@@ -85,7 +86,7 @@ def batch(lang, k):
             errs = [{**e, "field": f"{prefix}.{e['field']}" if e["field"] else prefix} for e in errors]
             out.append({"row": r["line"], "ok": False, "result": None, "errors": errs})
             continue
-        result = rec.recommend(firm_profile(r["data"]), k=k, lang=lang)
+        result = rec.recommend(firm_profile(r["data"]), k=k, lang=lang, tenant=g.caller.tenant_id)
         out.append({"row": r["line"], "ok": True, "result": result, "errors": None})
         ok += 1
     return json_response({"rows": out, "ok": ok, "failed": len(rows) - ok, "model_version": rec.model.version})

@@ -1,5 +1,6 @@
 """Database tables: tenants (Chambers), their API keys and users, firms,
-their dated maturity questionnaires, stored recommendations and feedback. Plain SQLAlchemy 2 so batch and training code
+their dated maturity questionnaires, stored recommendations, the impressions
+they were shown as, and feedback. Plain SQLAlchemy 2 so batch and training code
 can use them without Flask. Every tenant-owned row carries ``tenant_id``;
 queries always filter on it (see api/blueprints)."""
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names on SQLite and PostgreSQL (Alembic batch mode needs them)
@@ -90,6 +91,41 @@ class StoredRecommendation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class Impression(Base):
+    """What a firm was shown: the markets (with their positions, scores and
+    channels) and the firm's context, as :func:`recommender.outcomes.impressions.impression_from_result`
+    builds it, stored with the Chamber, the firm and where it was shown
+    (``api`` or ``web``). Written in the same transaction as the stored
+    recommendation; kept when that recommendation is trimmed from the history
+    (``recommendation_id`` becomes NULL). The training code reads this table
+    (and ``feedback.impression_id``) with SQLAlchemy Core: names are a contract."""
+
+    __tablename__ = "impressions"
+    __table_args__ = {"sqlite_autoincrement": True}  # a deleted row's id is never reused
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    recommendation_id: Mapped[int | None] = mapped_column(ForeignKey("recommendations.id", ondelete="SET NULL"),
+                                                          nullable=True, index=True)
+    surface: Mapped[str] = mapped_column(String(8))  # api | web
+    model_version: Mapped[str] = mapped_column(String(64))
+    outcome_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sector: Mapped[str] = mapped_column(String(64))
+    division: Mapped[str] = mapped_column(String(8))
+    district: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    province: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    locality: Mapped[str | None] = mapped_column(String(130), nullable=True)
+    maturity_level: Mapped[int] = mapped_column(Integer)
+    size_class: Mapped[str] = mapped_column(String(16))
+    customer_type: Mapped[str] = mapped_column(String(8))
+    markets: Mapped[list] = mapped_column(JSON)  # [{"iso3", "rank", "score", "prior_score", "explored", "channels"}]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def rank_of(self, iso3: str) -> int | None:
+        """The position ``iso3`` was shown at (1 = first), or None if it was not shown."""
+        return next((m["rank"] for m in self.markets if m.get("iso3") == iso3), None)
+
+
 class Feedback(Base):
     __tablename__ = "feedback"
     __table_args__ = {"sqlite_autoincrement": True}  # a deleted row's id is never reused
@@ -103,6 +139,15 @@ class Feedback(Base):
     revenue_band: Mapped[str | None] = mapped_column(String(20), nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # the impression this outcome follows (the firm's latest one showing the market), if any
+    impression_id: Mapped[int | None] = mapped_column(ForeignKey("impressions.id", ondelete="SET NULL"),
+                                                      nullable=True, index=True)
+    impression: Mapped[Impression | None] = relationship(lazy="selectin")
+
+    @property
+    def position(self) -> int | None:
+        """The market's rank in the impression this outcome follows (None without one)."""
+        return self.impression.rank_of(self.market) if self.impression is not None else None
 
 
 class IdempotencyKey(Base):

@@ -238,7 +238,9 @@ def _recommendation(firm, form: RerankForm):
     holder = current_app.extensions["model_holder"].get()
     overrides = form.overrides() if request.args and form.validate() else {}
     try:
-        result = registry.recommend_for_firm(holder, firm, overrides, k=K, lang=i18n.lang())
+        # explore only on the firm's own ranking: it is the one stored and logged as an impression
+        result = registry.recommend_for_firm(holder, firm, overrides, k=K, lang=i18n.lang(),
+                                             explore=0.0 if overrides else current_app.config["EXPLORATION_SHARE_WEB"])
     except InvalidInput as exc:
         if not overrides:
             return None, "; ".join(i18n.reason(e.reason) for e in exc.errors)
@@ -246,7 +248,7 @@ def _recommendation(firm, form: RerankForm):
         return _recommendation(firm, RerankForm(formdata=None))
     if not overrides:
         registry.remember_recommendation(g.db, firm, holder.model.version, result,
-                                         keep=current_app.config["HISTORY_MAX_PER_FIRM"])
+                                         keep=current_app.config["HISTORY_MAX_PER_FIRM"], surface="web")
     return result, None
 
 

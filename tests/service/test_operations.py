@@ -72,7 +72,8 @@ def _migrate_up_down(url):
     cfg = alembic_config(url)
     command.upgrade(cfg, "head")
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    assert {"tenants", "api_keys", "firms", "recommendations", "feedback"} <= set(inspect(engine).get_table_names())
+    assert {"tenants", "api_keys", "firms", "recommendations", "feedback", "impressions"} <= set(
+        inspect(engine).get_table_names())
     command.downgrade(cfg, "base")
     assert "firms" not in inspect(engine).get_table_names()
     command.upgrade(cfg, "head")
@@ -83,7 +84,7 @@ def _migrate_up_down(url):
 def _migrate_with_web_data(url):
     """0003 (hardening) on a database the web app (0002) already filled: every
     row kept, foreign keys still cascading, ids of deleted rows never reused."""
-    from datetime import date
+    from datetime import date, datetime, timezone
 
     from sqlalchemy import delete, func, select
 
@@ -105,9 +106,11 @@ def _migrate_with_web_data(url):
         for f in firms:
             s.add_all([MaturityAssessment(tenant_id=tenant.id, firm_id=f.id, user_id=user.id, answers={}, score=0,
                                           level=1),
-                       StoredRecommendation(tenant_id=tenant.id, firm_id=f.id, model_version="v", result={}),
-                       Feedback(tenant_id=tenant.id, firm_id=f.id, market="DEU", status="planned",
-                                date=date(2026, 11, 1))])
+                       StoredRecommendation(tenant_id=tenant.id, firm_id=f.id, model_version="v", result={})])
+            # the 0002 columns only (the model has grown since: feedback.impression_id, 0005)
+            s.execute(Feedback.__table__.insert().values(tenant_id=tenant.id, firm_id=f.id, market="DEU",
+                                                         status="planned", date=date(2026, 11, 1),
+                                                         created_at=datetime.now(timezone.utc)))
         s.commit()
         ids = {t: s.scalars(select(t.id).order_by(t.id)).all() for t in tables}
     command.upgrade(cfg, "head")
@@ -160,6 +163,70 @@ def test_hardening_migration_on_web_data_postgres():
         c.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
     _migrate_with_web_data(base.rsplit("/", 1)[0] + f"/{name}")
+
+
+def _migrate_impressions(url):
+    """0005_impressions on a database with feedback already in it (at 0003): rows
+    kept with no impression; the new foreign keys cascade or SET NULL; SQLite
+    keeps AUTOINCREMENT; down to 0003 drops the table and the column, keeps the rows."""
+    from sqlalchemy import text
+
+    from api.db.session import make_engine
+
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0003")
+    engine = make_engine(url)
+    now = "2026-11-01 10:00:00"
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO tenants (id, name, created_at) VALUES (1, 'CCIAA Prato', :t)"), {"t": now})
+        c.execute(text("INSERT INTO firms (id, tenant_id, name, profile, created_at, updated_at) "
+                       "VALUES (1, 1, 'F', '{}', :t, :t)"), {"t": now})
+        c.execute(text("INSERT INTO recommendations (id, tenant_id, firm_id, model_version, result, created_at) "
+                       "VALUES (1, 1, 1, 'v', '{}', :t)"), {"t": now})
+        c.execute(text("INSERT INTO feedback (id, tenant_id, firm_id, market, status, date, created_at) "
+                       "VALUES (1, 1, 1, 'DEU', 'planned', '2026-11-01', :t)"), {"t": now})
+    command.upgrade(cfg, "0005_impressions")
+    with engine.begin() as c:
+        assert c.execute(text("SELECT id, market, impression_id FROM feedback")).all() == [(1, "DEU", None)]
+        c.execute(text(
+            "INSERT INTO impressions (id, tenant_id, firm_id, recommendation_id, surface, model_version, sector, "
+            "division, maturity_level, size_class, customer_type, markets, created_at) VALUES "
+            "(1, 1, 1, 1, 'api', 'v', 'C23', '23', 2, 'unknown', 'b2b', "
+            "'[{\"iso3\": \"DEU\", \"rank\": 1}]', :t)"), {"t": now})
+        c.execute(text("UPDATE feedback SET impression_id = 1"))
+        c.execute(text("DELETE FROM recommendations"))  # trimmed history: the impression stays
+        assert c.execute(text("SELECT id, recommendation_id FROM impressions")).all() == [(1, None)]
+        c.execute(text("DELETE FROM impressions"))  # the outcome stays, unlinked
+        assert c.execute(text("SELECT id, impression_id FROM feedback")).all() == [(1, None)]
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as c:
+            sql = dict(c.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall())
+        assert "AUTOINCREMENT" in sql["impressions"] and "AUTOINCREMENT" in sql["feedback"]
+    command.downgrade(cfg, "0003")
+    assert "impressions" not in inspect(engine).get_table_names()
+    assert "impression_id" not in {col["name"] for col in inspect(engine).get_columns("feedback")}
+    with engine.begin() as c:
+        assert c.execute(text("SELECT id, market FROM feedback")).all() == [(1, "DEU")]
+        c.execute(text("DELETE FROM firms"))  # the foreign keys of the rebuilt feedback table still cascade
+        assert c.execute(text("SELECT count(*) FROM feedback")).scalar() == 0
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as c:
+            assert "AUTOINCREMENT" in c.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'feedback'").scalar()
+    command.upgrade(cfg, "head")
+    engine.dispose()
+
+
+def test_impressions_migration_up_and_down_sqlite(tmp_path):
+    _migrate_impressions(f"sqlite:///{tmp_path / 'imp.db'}")
+
+
+@pytest.mark.postgres
+def test_impressions_migration_up_and_down_postgres(tmp_path_factory):
+    import os
+    if not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("TEST_DATABASE_URL not set")
+    from databases import fresh_database_url
+    _migrate_impressions(fresh_database_url(tmp_path_factory, "mi"))
 
 
 def test_migrations_up_and_down_sqlite(tmp_path):

@@ -99,7 +99,7 @@ def test_firm_deleted_while_a_page_writes_is_a_404_page(app, prato, write):
 def test_stored_history_is_capped_for_the_web_app_too(app):
     with app.extensions["db_sessions"]() as s:
         firm = registry.create_firm(s, 1, {"name": "Cap", "ateco": "14.13", "province": "PO", "maturity_level": 2})
-        ids = [registry.store_recommendation(s, firm, "v", {"n": i}, keep=2).id for i in range(4)]
+        ids = [registry.store_recommendation(s, firm, "v", {"n": i}, keep=2, surface=None).id for i in range(4)]
         kept = s.scalars(select(StoredRecommendation.id).where(StoredRecommendation.firm_id == firm.id)
                          .order_by(StoredRecommendation.id.desc())).all()
     assert kept == ids[::-1][:2]
