@@ -9,6 +9,9 @@ score when the market was shown, calibrated once on all trials
     national  (sector, market)            toward 1 (the market model is right)
     local     (sector, locality, market)  toward its national lift
 
+The national level hears each locality with weight κ_local / (κ_local + E):
+one district's evidence, however large, counts as at most κ_local expected
+successes about its whole sector.
 so a district moves first where its own firms sold or failed, the same
 sector elsewhere moves less (only through the national level), and another
 sector does not move at all. The served score is ``prior score × local
@@ -44,7 +47,7 @@ MARKET_LEVELS = {"national": (C.SECTOR, C.MARKET), "local": (C.SECTOR, C.LOCALIT
 CHANNEL_LEVELS = {"channel_sector": (C.CHANNEL, C.SECTOR),
                   "channel_context": (C.CHANNEL, C.MARKET, C.SECTOR, C.MATURITY_LEVEL, C.SIZE_CLASS)}
 KEY_COLUMNS = (C.SECTOR, C.LOCALITY, C.MARKET, C.CHANNEL, C.MATURITY_LEVEL, C.SIZE_CLASS)
-COUNT_COLUMNS = ("S", "E", "trials", "firms", "firms_sold", "first_year", "last_year")
+COUNT_COLUMNS = ("S", "E", "trials", "successes", "firms", "firms_sold", "first_year", "last_year")
 CELL_COLUMNS = ("view", "kind", "level", *KEY_COLUMNS, *COUNT_COLUMNS, "lift", "var")
 DEFAULT_SIZE = "10-49"  # Eurostat has no micro-firm (1-9) rows for Italy; unknown size uses small firms
 
@@ -114,70 +117,109 @@ class OutcomeModel:
         t = trials.assign(_year=pd.to_datetime(trials[C.OUTCOME_DATE]).dt.year,
                           _sold=np.where(trials[C.SUCCESS] == 1, trials[C.FIRM], np.nan))
         g = t.groupby(by, dropna=False, sort=True)
-        return g.agg(S=(C.SUCCESS, "sum"), E=("E", "sum"), trials=(C.SUCCESS, "size"),
+        return g.agg(S=(C.SUCCESS, "sum"), E=("E", "sum"), trials=(C.SUCCESS, "size"), successes=(C.SUCCESS, "sum"),
                      firms=(C.FIRM, "nunique"), firms_sold=("_sold", "nunique"),
                      first_year=("_year", "min"), last_year=("_year", "max")).reset_index()
 
-    def _views(self, trials: pd.DataFrame, key: tuple[str, ...], tenants) -> pd.DataFrame:
-        """Counts per (view, cell): each Chamber's own trials + the other Chambers'
-        aggregates that pass k-anonymity; view 0: the aggregates that pass it."""
-        key = list(key)
-        total = self._aggregate(trials, key)
-        out = [total[total["firms"] >= self.k_anonymity].assign(view=SHARED_VIEW)]
-        sums = ["S", "E", "trials", "firms", "firms_sold"]
+    @staticmethod
+    def _national(local: pd.DataFrame, top_key: list[str], k_low: float) -> pd.DataFrame:
+        """National cells from local ones. Each locality's evidence about the national lift is
+        capped by how much localities differ (κ_low): its counts enter with weight κ_low / (κ_low + E),
+        so one district with many trials cannot move its whole sector elsewhere as if it were all of
+        it (the precision of a group mean in a hierarchical model). ``S``/``E`` are the weighted
+        counts the lift uses; trials, firms and years the plain sums shown in reasons."""
+        if local.empty:
+            return local.drop(columns=[c for c in local.columns if c not in (*top_key, *COUNT_COLUMNS)])
+        w = k_low / (k_low + local["E"])
+        x = local.assign(S=local["S"] * w, E=local["E"] * w)
+        return x.groupby(top_key, dropna=False, sort=True).agg(
+            S=("S", "sum"), E=("E", "sum"), trials=("trials", "sum"), successes=("successes", "sum"),
+            firms=("firms", "sum"),
+            firms_sold=("firms_sold", "sum"), first_year=("first_year", "min"),
+            last_year=("last_year", "max")).reset_index()
+
+    @staticmethod
+    def _sum(frames: list[pd.DataFrame], key: list[str]) -> pd.DataFrame:
+        both = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(
+            not f.empty for f in frames) else frames[0]
+        return both.groupby(key, dropna=False, sort=True).agg(
+            S=("S", "sum"), E=("E", "sum"), trials=("trials", "sum"), successes=("successes", "sum"),
+            firms=("firms", "sum"),
+            firms_sold=("firms_sold", "sum"), first_year=("first_year", "min"),
+            last_year=("last_year", "max")).reset_index()
+
+    def _views(self, trials: pd.DataFrame, low_key: tuple[str, ...], top_key: tuple[str, ...], k_low: float,
+               tenants) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(national, local) counts per view and cell: each Chamber's own trials plus the other
+        Chambers' aggregates that pass k-anonymity (at least ``k_anonymity`` distinct firms in the
+        cell); view 0 (shared): only the aggregates that pass it."""
+        low_key, top_key = list(low_key), list(top_key)
+        k = self.k_anonymity
+        everyone = self._aggregate(trials, low_key)
+        nat_all = self._national(everyone, top_key, k_low)
+        national = [nat_all[nat_all["firms"] >= k].assign(view=SHARED_VIEW)]
+        local = [everyone[everyone["firms"] >= k].assign(view=SHARED_VIEW)]
         for tenant in tenants:
-            own = self._aggregate(trials[trials[C.TENANT] == tenant], key)
-            oth = self._aggregate(trials[trials[C.TENANT] != tenant], key)
-            oth = oth[oth["firms"] >= self.k_anonymity]
-            both = pd.concat([own, oth], ignore_index=True)
-            if both.empty:
-                continue
-            merged = both.groupby(key, dropna=False, sort=True).agg(
-                **{c: (c, "sum") for c in sums}, first_year=("first_year", "min"),
-                last_year=("last_year", "max")).reset_index()
-            out.append(merged.assign(view=int(tenant)))
-        return pd.concat(out, ignore_index=True)
+            own = self._aggregate(trials[trials[C.TENANT] == tenant], low_key)
+            others = self._aggregate(trials[trials[C.TENANT] != tenant], low_key)
+            nat_others = self._national(others, top_key, k_low)
+            loc = self._sum([own, others[others["firms"] >= k]], low_key)
+            nat = self._sum([self._national(own, top_key, k_low), nat_others[nat_others["firms"] >= k]], top_key)
+            if not loc.empty:
+                local.append(loc.assign(view=int(tenant)))
+            if not nat.empty:
+                national.append(nat.assign(view=int(tenant)))
+        return pd.concat(national, ignore_index=True), pd.concat(local, ignore_index=True)
+
+    def _kappas(self, data: pd.DataFrame, top_key: list[str], low_key: list[str]) -> tuple:
+        """κ of both levels from all trials pooled (scalars only: no cell leaves a Chamber through them).
+
+        A trial is Bernoulli: its variance is (1 - q) times the Poisson's. κ is fitted on counts divided
+        by (1 - q̄), which gives the gamma-Poisson the right dispersion; the same κ on raw counts is
+        then κ·(1 - q̄) (otherwise κ comes out too large and the lifts move too slowly)."""
+        qbar = float(min(data[C.SUCCESS].mean(), 0.95))
+        f = 1.0 / (1.0 - qbar)
+        local = self._aggregate(data, low_key)
+        scaled = local.assign(S=local["S"] * f, E=local["E"] * f)
+        # first pass: localities pooled plainly, to get a κ_low for the weights of the national level
+        plain = scaled.groupby(top_key, dropna=False).agg(S=("S", "sum"), E=("E", "sum")).reset_index()
+        plain["_p"] = shrinkage.posterior_lift(plain["S"], plain["E"], self.kappa_default)
+        parent = scaled.merge(plain[[*top_key, "_p"]], on=top_key, how="left")["_p"]
+        k_low, _ = shrinkage.fit_kappa(scaled["S"], scaled["E"], parent, self.kappa_default, self.min_cells)
+        national = self._national(scaled, top_key, k_low)
+        k_top, how_top = shrinkage.fit_kappa(national["S"], national["E"], 1.0, self.kappa_default, self.min_cells)
+        national["_p"] = shrinkage.posterior_lift(national["S"], national["E"], k_top)
+        parent = scaled.merge(national[[*top_key, "_p"]], on=top_key, how="left")["_p"]
+        k_low, how_low = shrinkage.fit_kappa(scaled["S"], scaled["E"], parent, self.kappa_default, self.min_cells)
+        note = f", Bernoulli-corrected (q̄ {qbar:.2f})"
+        if "default" not in how_top:
+            k_top, how_top = k_top / f, how_top + note
+        if "default" not in how_low:
+            k_low, how_low = k_low / f, how_low + note
+        return (k_top, how_top), (k_low, how_low)
 
     def fit(self, trials: pd.DataFrame) -> "OutcomeModel":
         """Learn from trials (columns of :data:`recommender.outcomes.trials.TRIAL_COLUMNS`)."""
         trials = trials.reindex(columns=list(TRIAL_COLUMNS))
         trials[C.CHANNEL] = trials[C.CHANNEL].where(trials[C.CHANNEL].notna() & (trials[C.CHANNEL] != ""), None)
         t = self._expected(trials)
+        tenants = sorted(int(x) for x in t[C.TENANT].unique())
         self.kappa_ = {}
         frames = []
         for kind, levels in ((MARKET, MARKET_LEVELS), (CHANNEL, CHANNEL_LEVELS)):
             data = t[t["kind"] == kind]
             (top, top_key), (low, low_key) = levels.items()
-            # κ per level from all trials pooled (scalars only: no cell leaves a Chamber through them)
-            pooled_top = self._aggregate(data, list(top_key)) if len(data) else None
-            pooled_low = self._aggregate(data, list(low_key)) if len(data) else None
-            if pooled_top is not None:
-                # A trial is Bernoulli: its variance is (1 - q) times the Poisson's. Fitting κ on counts
-                # divided by (1 - q̄) gives the gamma-Poisson the right dispersion; the same κ on raw
-                # counts is then κ·(1 - q̄) (otherwise κ comes out too large and lifts move too slowly).
-                qbar = float(min(data[C.SUCCESS].mean(), 0.95))
-                f = 1.0 / (1.0 - qbar)
-                k_top, how_top = shrinkage.fit_kappa(pooled_top["S"] * f, pooled_top["E"] * f, 1.0,
-                                                     self.kappa_default, self.min_cells)
-                parent = pooled_low.merge(pooled_top.assign(_p=shrinkage.posterior_lift(
-                    pooled_top["S"] * f, pooled_top["E"] * f, k_top))[[*top_key, "_p"]], on=list(top_key), how="left")
-                k_low, how_low = shrinkage.fit_kappa(pooled_low["S"] * f, pooled_low["E"] * f, parent["_p"],
-                                                     self.kappa_default, self.min_cells)
-                if "default" not in how_top:
-                    k_top, how_top = k_top / f, how_top + f", Bernoulli-corrected (q̄ {qbar:.2f})"
-                if "default" not in how_low:
-                    k_low, how_low = k_low / f, how_low + f", Bernoulli-corrected (q̄ {qbar:.2f})"
+            if len(data):
+                (k_top, how_top), (k_low, how_low) = self._kappas(data, list(top_key), list(low_key))
             else:
                 (k_top, how_top), (k_low, how_low) = ((self.kappa_default, "default (no trials)"),) * 2
             self.kappa_[top] = {"kappa": k_top, "how": how_top}
             self.kappa_[low] = {"kappa": k_low, "how": how_low}
             if not len(data):
                 continue
-            tenants = sorted(int(x) for x in t[C.TENANT].unique())
-            vt = self._views(data, top_key, tenants)
+            vt, vl = self._views(data, low_key, top_key, k_low, tenants)
             vt["lift"] = shrinkage.posterior_lift(vt["S"], vt["E"], k_top)
             vt["var"] = shrinkage.posterior_variance(vt["S"], vt["E"], k_top)
-            vl = self._views(data, low_key, tenants)
             vl = vl.merge(vt[["view", *top_key, "lift", "var"]].rename(columns={"lift": "_p", "var": "_pv"}),
                           on=["view", *top_key], how="left")
             vl["_p"] = vl["_p"].fillna(1.0)
@@ -191,7 +233,8 @@ class OutcomeModel:
                 cells[col] = None
         cells = cells[list(CELL_COLUMNS)]
         cells[C.MATURITY_LEVEL] = cells[C.MATURITY_LEVEL].astype("Int64")
-        for col in ("S", "trials", "firms", "firms_sold", "first_year", "last_year"):
+        cells["S"] = cells["S"].astype(float)  # national S is a weighted count
+        for col in ("trials", "successes", "firms", "firms_sold", "first_year", "last_year"):
             cells[col] = cells[col].astype("Int64")
         for col in (C.SECTOR, C.LOCALITY, C.MARKET, C.CHANNEL, C.SIZE_CLASS, "kind", "level"):
             cells[col] = cells[col].astype(object).where(cells[col].notna(), None)

@@ -39,7 +39,7 @@ class Lift:
 
 
 def _evidence(level: str, row: dict) -> Evidence:
-    return Evidence(level, int(row["trials"]), int(row["S"]), int(row["firms"]), int(row["firms_sold"]),
+    return Evidence(level, int(row["trials"]), int(row["successes"]), int(row["firms"]), int(row["firms_sold"]),
                     int(row["first_year"]), int(row["last_year"]))
 
 

@@ -41,7 +41,8 @@ def posterior_variance(S, E, kappa: float, parent=1.0, parent_variance=0.0):
 def lift_quantile(mean, variance, q: float):
     """The ``q`` quantile of a gamma with this mean and variance (moment-matched), for
     upper-confidence exploration."""
-    mean, variance = np.asarray(mean, float), np.maximum(np.asarray(variance, float), 1e-12)
+    mean = np.maximum(np.asarray(mean, float), 1e-9)  # a lift of 0 (no sale at all) has bound ~0
+    variance = np.maximum(np.asarray(variance, float), 1e-12)
     return stats.gamma.ppf(q, mean ** 2 / variance, scale=variance / mean)
 
 
@@ -72,11 +73,15 @@ def fit_kappa(S, E, parent=1.0, default: float = 5.0, min_cells: int = 10) -> tu
     return float(np.exp(res.x)), f"marginal likelihood over {int(keep.sum())} cells"
 
 
+BETA_PRIOR_SD = 0.25  # β ~ Normal(1, 0.25²): "success proportional to the score" until hundreds of trials say otherwise
+
+
 def fit_scale(success, prior_score, min_trials: int = 20) -> tuple[float, float, str]:
     """Calibrate the prior: P(success | tried) ≈ exp(a) · score^β, by Poisson
-    maximum likelihood over the trials (β kept within [0.1, 3] so a higher
-    prior score never means a lower prior success rate, and the ranking
-    with no cell evidence stays the prior's). Returns (a, β, how)."""
+    maximum a posteriori over the trials, with β ~ Normal(1, 0.25²) (a few
+    dozen trials cannot say the score is worthless) and β kept within
+    [0.1, 3] (a higher prior score never means a lower prior success rate,
+    so the ranking with no cell evidence stays the prior's). Returns (a, β, how)."""
     y = np.asarray(success, float)
     s = np.log(np.clip(np.asarray(prior_score, float), 1e-3, None))
     if len(y) < min_trials or y.sum() == 0:
@@ -87,8 +92,8 @@ def fit_scale(success, prior_score, min_trials: int = 20) -> tuple[float, float,
     def nll(theta):
         a, b = theta
         eta = a + b * s
-        return float(np.exp(eta).sum() - (y * eta).sum())
+        return float(np.exp(eta).sum() - (y * eta).sum() + (b - 1.0) ** 2 / (2 * BETA_PRIOR_SD ** 2))
 
     res = optimize.minimize(nll, x0=[np.log(y.mean()) - s.mean(), 1.0], method="L-BFGS-B",
                             bounds=[(-30, 5), (0.1, 3.0)])
-    return float(res.x[0]), float(res.x[1]), f"Poisson maximum likelihood over {len(y)} trials"
+    return float(res.x[0]), float(res.x[1]), f"Poisson MAP over {len(y)} trials, β ~ N(1, {BETA_PRIOR_SD}²)"

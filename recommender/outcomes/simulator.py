@@ -107,7 +107,7 @@ def naive_adjuster(trials: pd.DataFrame, shown: pd.DataFrame) -> OutcomeAdjuster
     cells["E"] = cells["n"] * rate
     cells["lift"] = np.where(cells["E"] > 0, cells["S"] / cells["E"].where(cells["E"] > 0, 1), 1.0)
     cells = cells.assign(view=TENANT, kind=MARKET, level="local", channel_id=None, maturity_level=None,
-                         size_class=None, trials=cells["n"], firms=cells["n"], firms_sold=cells["S"],
+                         size_class=None, trials=cells["n"], successes=cells["S"], firms=cells["n"], firms_sold=cells["S"],
                          first_year=2026, last_year=2026, var=0.0)
     national = cells.drop_duplicates([C.SECTOR, C.MARKET]).assign(level="national", locality=None, lift=1.0,
                                                                   var=0.0)
