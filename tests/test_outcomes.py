@@ -46,8 +46,10 @@ def test_fit_kappa_recovers_dispersion_and_defaults_when_too_few_cells():
 
 
 def test_fit_scale_keeps_beta_positive():
-    a, beta, _ = shrinkage.fit_scale([1, 0] * 50, [10.0, 90.0] * 50)  # success at LOW scores only
+    a, beta, _ = shrinkage.fit_scale([1, 0] * 500, [10.0, 90.0] * 500)  # success at LOW scores only
     assert beta == pytest.approx(0.1)  # clipped: a higher prior score never means a lower prior rate
+    # few trials barely move β from 1 (its prior), many decide it
+    assert shrinkage.fit_scale([1, 1, 0, 0] * 6, [90.0, 80.0, 30.0, 20.0] * 6)[1] == pytest.approx(1.0, abs=0.6)
 
 
 # -- trials from feedback --------------------------------------------------------

@@ -254,25 +254,6 @@ def test_model_shows_outcomes_null_for_the_shipped_model(client):
     assert body["version"] and body["score"]["weights"]  # existing fields unchanged
 
 
-def test_model_shows_what_the_outcome_model_learned_from(tmp_path):
-    src = artifact._models_dir(None) / artifact.current_version()
-    models = tmp_path / "models"
-    shutil.copytree(src, models / "v-out")
-    manifest = json.loads((models / "v-out" / "manifest.json").read_text())
-    outcomes = {"version": "oc-2026.12.01", "base_version": manifest["version"], "trained_at": "2026-12-01T10:00:00+00:00",
-                "learned_from": {"outcomes": 412, "trials": 380, "successes": 57, "firms": 120, "chambers": 3},
-                "replay": {"ndcg_at_10": 0.71}}
-    (models / "v-out" / "manifest.json").write_text(json.dumps({**manifest, "outcomes": outcomes}))
-    artifact.promote("v-out", models)
-    url = f"sqlite:///{tmp_path / 'o.db'}"
-    command.upgrade(alembic_config(url), "head")
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "MODELS_DIR": str(models)})
-    body = app.test_client().get(f"{V1}/model").get_json()
-    assert body["outcomes"] == outcomes and body["outcomes"]["learned_from"]["chambers"] == 3
-    assert body["version"] == "v-out"
-    app.extensions["db_engine"].dispose()
-
-
 @pytest.mark.parametrize("key,value", [("EXPLORATION_SHARE_API", 0.5), ("EXPLORATION_SHARE_API", "abc"),
                                        ("EXPLORATION_SHARE_WEB", -0.01), ("EXPLORATION_SHARE_WEB", float("nan")),
                                        ("EXPLORATION_SHARE_API", True)])
