@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from recommender.model.artifact import load_current  # noqa: E402
-from recommender.outcomes.simulator import CHECKPOINTS, SimulationConfig, learning_curves  # noqa: E402
+from recommender.outcomes.simulator import CHECKPOINTS, SCENARIOS, SimulationConfig, learning_curves  # noqa: E402
 from recommender.recommend import Recommender  # noqa: E402
 from recommender.validate import district_units  # noqa: E402
 
@@ -59,7 +59,7 @@ def main() -> int:
     t = time.perf_counter()
     curves = pd.concat([learning_curves(rec, units, SimulationConfig(scenario=s, explore_share=args.explore,
                                                                     checkpoints=checkpoints))
-                        for s in ("aligned", "disagree")], ignore_index=True)
+                        for s in SCENARIOS], ignore_index=True)
     text = table(curves, args.explore, time.perf_counter() - t)
     print(text)
     if not args.no_write:

@@ -10,10 +10,14 @@ the model must survive. Nothing it produces is shipped or stored as data.
   district), maturity level 4, the sector's default customer type.
 - **Hidden truth**: a firm of unit u that tries market m sells there with
   ``q(u, m) = logistic(b0 + b_named·[m named for u] + b_exports·z(log Italy's
-  2022 exports of the sector to m) + σ·ε(u, m))``, ε standard normal, drawn
-  once per unit and market. ``aligned`` (default) uses b_named 1.5,
-  b_exports 0.5, σ 0.75; ``disagree`` flips the sign of the exports term and
-  drops the named destinations, so the truth contradicts the prior.
+  2022 exports of the sector to m) + σ_s·ε(sector, m) + σ_d·ε(u, m))``, ε
+  standard normal, drawn once: what the sector's districts share in a market
+  and what is the district's own. ``aligned`` (default): b_named 1.5,
+  b_exports 0.5, σ_s 0.6, σ_d 0.45 (total noise sd 0.75); ``district_noise``:
+  the same noise all the district's own (σ_s 0, σ_d 0.75), so nothing learned
+  in one district carries to another; ``disagree``: the exports term's sign
+  flipped and the named destinations dropped, so the truth contradicts the
+  prior.
 - **Behaviour, with position bias**: a firm shown a list tries the market at
   position p with probability ``trial_rate / log2(p + 1)`` (what is shown
   first gets tried first), once per firm and market; each trial is one
@@ -47,8 +51,10 @@ from recommender.recommend.profile import FirmProfile
 TENANT = 1
 CHECKPOINTS = (0, 100, 1_000, 10_000, 100_000)
 SCENARIOS = {
-    "aligned": {"b0": -1.5, "b_named": 1.5, "b_exports": 0.5, "sigma": 0.75},
-    "disagree": {"b0": -1.5, "b_named": 0.0, "b_exports": -1.0, "sigma": 0.75},
+    # noise split between what a sector's districts share (sector x market) and what is each district's own
+    "aligned": {"b0": -1.5, "b_named": 1.5, "b_exports": 0.5, "sigma_sector": 0.6, "sigma_district": 0.45},
+    "district_noise": {"b0": -1.5, "b_named": 1.5, "b_exports": 0.5, "sigma_sector": 0.0, "sigma_district": 0.75},
+    "disagree": {"b0": -1.5, "b_named": 0.0, "b_exports": -1.0, "sigma_sector": 0.6, "sigma_district": 0.45},
 }
 
 
@@ -84,11 +90,13 @@ def hidden_truth(units: list[dict], markets: list[str], scenario: str, rng: np.r
     """SIMULATED success probability per unit and market (see the module docstring)."""
     b = SCENARIOS[scenario] | (overrides or {})
     truth = {}
+    shared = {sector: rng.standard_normal(len(markets)) for sector in sorted({u["sector"] for u in units})}
     for u in units:
         logx = np.log1p(u["exports"].reindex(markets).fillna(0.0))
         z = (logx - logx.mean()) / (logx.std() or 1.0)
         named = pd.Series([1.0 if m in u["named"] else 0.0 for m in markets], index=markets)
-        eta = b["b0"] + b["b_named"] * named + b["b_exports"] * z + b["sigma"] * rng.standard_normal(len(markets))
+        eta = (b["b0"] + b["b_named"] * named + b["b_exports"] * z + b["sigma_sector"] * shared[u["sector"]]
+               + b["sigma_district"] * rng.standard_normal(len(markets)))
         truth[u["district"] + "|" + u["division"]] = 1.0 / (1.0 + np.exp(-eta))
     return truth
 
