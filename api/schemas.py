@@ -118,6 +118,8 @@ class Recommendation(Schema):
     next_steps = fields.List(fields.Dict())
     scoring = fields.Dict()
     model_version = fields.String()
+    outcomes = fields.Dict(metadata={"description": "the outcome model serving (version, learned_from, view: "
+                                                   "chamber or shared, explore_share); null fields without one"})
     data_vintages = fields.Dict()
     lang = fields.String()
 

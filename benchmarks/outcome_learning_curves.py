@@ -36,14 +36,15 @@ def table(curves: pd.DataFrame, explore: float, seconds: float) -> str:
     lines = [f"SIMULATION (not data): 31 district-sector units, exploration share {explore} while learning, "
              f"evaluated without exploration; {seconds:.0f} s on this machine.", "",
              "| scenario | outcomes | no learning recall / NDCG | outcome model recall / NDCG (gap closed) "
-             "| naive counter recall / NDCG (gap closed) |", "|---|---|---|---|---|"]
+             "| truth's top 10 ever tried | naive counter recall / NDCG (gap closed) |", "|---|---|---|---|---|---|"]
     for (scenario, n), g in curves.groupby(["scenario", "outcomes"], sort=False):
         row = g.set_index("method")
         cell = {m: f"{row.loc[m, 'recall@10']:.3f} / {row.loc[m, 'ndcg@10']:.3f}" for m in row.index}
         gap = {m: f" ({row.loc[m, 'gap_closed_recall@10']:+.0%} / {row.loc[m, 'gap_closed_ndcg@10']:+.0%})"
                for m in row.index}
+        tried = row.loc["learned", "tried@10"]
         lines.append(f"| {scenario} | {n:,} | {cell['none']} | {cell['learned']}{gap['learned']} "
-                     f"| {cell['naive']}{gap['naive']} |")
+                     f"| {'' if pd.isna(tried) else f'{tried:.2f}'} | {cell['naive']}{gap['naive']} |")
     return "\n".join(lines)
 
 

@@ -153,7 +153,7 @@ def run(recommender, units: list[dict], method: str, config: SimulationConfig) -
             results.append(results[0].assign(outcomes=n))
         return pd.concat(results, ignore_index=True).assign(method=method)
 
-    trials, shown, tried = [], [], set()
+    trials, shown, tried, touched = [], [], set(), {}
     next_fit, target_i = 100, 1
     positions = np.arange(1, config.k + 1)
     p_try = config.trial_rate / np.log2(positions + 1)
@@ -168,6 +168,7 @@ def run(recommender, units: list[dict], method: str, config: SimulationConfig) -
             if draw >= p_try[m["rank"] - 1] or (firm, m["iso3"]) in tried:
                 continue
             tried.add((firm, m["iso3"]))
+            touched.setdefault(_unit_key(u), set()).add(m["iso3"])
             prior = (m["outcome"] or {}).get("prior_score", m["score"])
             trials.append((TENANT, firm, u["sector"], u["locality"], 4, "unknown", m["iso3"], None, m["rank"],
                            prior, m["explored"], int(rng.random() < q[m["iso3"]]), "2026-01-01", 0))
@@ -185,7 +186,11 @@ def run(recommender, units: list[dict], method: str, config: SimulationConfig) -
             current = recommender.with_outcomes(adjuster)
             next_fit = max(n + 100, int(n * 1.1))
             if n >= config.checkpoints[target_i]:
-                results.append(evaluate(current, units, truth, config.k).assign(outcomes=config.checkpoints[target_i]))
+                at = evaluate(current, units, truth, config.k).assign(outcomes=config.checkpoints[target_i])
+                # how many of the truth's top k the loop has tried at all: no learner can promote the rest
+                at["tried@10"] = [len(set(truth[key].sort_values(ascending=False).index[:config.k])
+                                      & touched.get(key, set())) / config.k for key in at["unit"]]
+                results.append(at)
                 target_i += 1
     return pd.concat(results, ignore_index=True).assign(method=method)
 
@@ -196,7 +201,8 @@ def learning_curves(recommender, units: list[dict], config: SimulationConfig,
     share of the prior's gap to the truth closed (1 = the truth's own top 10)."""
     sim_units = simulation_units(recommender, units)
     per_unit = pd.concat([run(recommender, sim_units, m, config) for m in methods], ignore_index=True)
-    curves = per_unit.groupby(["method", "outcomes"])[["recall@10", "ndcg@10"]].mean().reset_index()
+    per_unit["tried@10"] = per_unit.get("tried@10", pd.Series(np.nan, index=per_unit.index))
+    curves = per_unit.groupby(["method", "outcomes"])[["recall@10", "ndcg@10", "tried@10"]].mean().reset_index()
     prior = curves[curves["outcomes"] == 0].groupby("method")[["recall@10", "ndcg@10"]].first().mean()
     for metric in ("recall@10", "ndcg@10"):
         gap = 1.0 - prior[metric]

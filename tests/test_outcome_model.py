@@ -224,3 +224,17 @@ def test_train_outcomes_writes_a_verified_version_and_promotes_it(tmp_path, rec)
     from recommender.errors import ModelError
     with pytest.raises(ModelError):
         load_version("test.o1", models)
+
+
+# -- the labelled simulation -------------------------------------------------------
+def test_simulation_no_harm_at_zero_and_beats_the_naive_counter(rec):
+    from recommender.outcomes.simulator import SimulationConfig, learning_curves
+    from recommender.validate import district_units
+    units = district_units()[:8]
+    curves = learning_curves(rec, units, SimulationConfig(checkpoints=(0, 1000), random_state=3)).set_index(
+        ["method", "outcomes"])
+    at0 = curves.xs(0, level="outcomes")
+    assert at0["ndcg@10"].nunique() == 1  # nothing learned yet: every method serves the prior's list
+    learned, naive, none = (curves.loc[(m, 1000), "ndcg@10"] for m in ("learned", "naive", "none"))
+    assert learned >= none - 0.01   # shrinkage: 1,000 outcomes do no harm
+    assert learned > naive + 0.05   # the unshrunk, per-impression counter chases noise and position
