@@ -3,19 +3,19 @@
 Without it the loop only confirms its own advice: markets outside the top k
 are never shown, so never tried, so never learned about. With a share ``s``
 of the ``k`` slots (``floor(k·s)``; 0.1 -> 1 of 10), the last slots go to the
-candidates just below the cut (the next ``window`` markets) with the highest
-*upper* confidence score: prior score × the upper quantile of their lift
+markets below the cut with the highest *upper* confidence score: prior score × the upper quantile of their lift
 (Bayes-UCB: the 1 - 1/t quantile, t growing with the trials recorded in the
 firm's sector and locality). A market nobody has tried keeps a wide
 interval, one that was tried and failed loses it. With no outcomes at all
 every upper quantile is the same, so the pick is simply the next market in
-line and the list equals the plain ranking.
+line and the list equals the plain ranking. All markets below the cut are
+candidates (not just the next few): when the prior is badly wrong, the
+markets worth trying can be far down (the simulator's ``disagree`` scenario).
 """
 
 from __future__ import annotations
 
 MAX_SHARE = 0.3
-WINDOW = 20
 
 
 def exploration_slots(k: int, share: float) -> int:

@@ -33,7 +33,7 @@ from recommender.errors import FieldError, InvalidInput, ModelError
 from recommender.maturity import LABELS as LEVEL_LABELS
 from recommender.model.artifact import LoadedModel
 from recommender.next_steps import next_steps
-from recommender.outcomes.exploration import WINDOW, choose_explored, exploration_slots
+from recommender.outcomes.exploration import choose_explored, exploration_slots
 from recommender.outcomes.impressions import locality, size_class
 from recommender.outcomes.model import channel_base, channel_prior_base
 from recommender.outcomes.serving import OutcomeAdjuster
@@ -177,7 +177,7 @@ class Recommender:
             bounds, untried = self._bounds(view, sector, loc) if adjuster is not None else ({}, 1.0)
             beta = adjuster.params["scale"]["beta"] if adjuster is not None else 1.0
             candidates = [(iso3, float(ranked[iso3]["score"]), bounds.get(iso3, untried) ** (1.0 / beta))
-                          for iso3 in eligible[k - n_explore:k - n_explore + WINDOW]]
+                          for iso3 in eligible[k - n_explore:]]
             picks = choose_explored(candidates, n_explore)
             chosen, explored = head + picks, frozenset(picks) - frozenset(eligible[:k])
 
