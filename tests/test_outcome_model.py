@@ -238,3 +238,19 @@ def test_simulation_no_harm_at_zero_and_beats_the_naive_counter(rec):
     learned, naive, none = (curves.loc[(m, 1000), "ndcg@10"] for m in ("learned", "naive", "none"))
     assert learned >= none - 0.01   # shrinkage: 1,000 outcomes do no harm
     assert learned > naive + 0.05   # the unshrunk, per-impression counter chases noise and position
+
+
+def test_channel_outcomes_reorder_the_channels_and_say_what_was_learned(rec):
+    p = FirmProfile.from_dict(SASSUOLO)
+    market = rec.recommend(p, k=1)["markets"][0]
+    channels = rec._channels(market["iso3"], "C23", "b2b", 3, None, None, "10-49")
+    third = channels[2]["channel_id"]
+    rows = [{C.TENANT: 1, C.FIRM: f, C.SECTOR: "C23", C.LOCALITY: "piastrelle-di-sassuolo", C.MATURITY_LEVEL: 3,
+             C.SIZE_CLASS: "10-49", C.MARKET: market["iso3"], C.CHANNEL: cid, C.POSITION: 1,
+             C.PRIOR_SCORE: c["score"], C.EXPLORED: False, C.SUCCESS: int(cid == third),
+             C.OUTCOME_DATE: "2026-06-01", C.IMPRESSION: 1}
+            for f in range(10) for cid, c in ((c["channel_id"], c) for c in channels[:3])]
+    learned = _fitted(rec, rows).recommend(p, k=1, tenant=1)["markets"][0]["channels"]
+    assert learned[0]["channel_id"] == third  # 10 firms sold through it, none through the two above it
+    assert learned[0]["lift"] > 1 and learned[0]["learned"][0]["firms_sold"] == 10
+    assert learned[0]["prior"]["rule_score"] == channels[2]["score"]
