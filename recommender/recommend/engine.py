@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from functools import lru_cache
+from typing import NamedTuple
 
 
 from recommender import columns as C
@@ -36,6 +37,33 @@ from recommender.recommend import reasons as R
 from recommender.recommend.readiness import demand_parts, demandingness, required_level
 from recommender.recommend.profile import FirmProfile
 from recommender.recommend.score import CUSTOMER_DEMAND_TYPES, PARTS, blend, default_customer_type, market_parts
+
+#: the fields of one market of :meth:`Recommender.recommend_compact`, in order
+COMPACT_FIELDS = (C.RANK, C.MARKET, C.MARKET_NAME, C.SCORE, *PARTS, C.HORIZON, C.NEEDS_LEVEL, C.STATUS,
+                  C.RESTRICTION, C.CHANNELS)
+
+
+class _Selection(NamedTuple):
+    sector: str
+    customer: str
+    own: frozenset
+    ranked: dict
+    demanding: dict
+    dparts: dict
+    chosen: list      # [(iso3, restriction or None)], best first, at most k
+    embargoed: list   # [(iso3, restriction)]
+
+
+def _place(profile: FirmProfile) -> tuple:
+    """(division, model sector, province sigla, district slug): what the ranking takes of the firm's place."""
+    return (profile.ateco.division, profile.ateco.model_sector,
+            profile.province.sigla if profile.province is not None else None,
+            profile.district.slug if profile.district is not None else None)
+
+
+def _yes(maturity) -> frozenset | None:
+    """The capabilities answered yes (None when only a level was given)."""
+    return frozenset(q for q, v in maturity.answers.items() if v) if maturity.answers else None
 
 
 class Recommender:
@@ -66,6 +94,7 @@ class Recommender:
         self._own = lru_cache(maxsize=cache_size)(self._own_uncached)
         # a market's reasons for a (sector, customer type, district evidence): computed once, then shared
         self._explained = lru_cache(maxsize=cache_size * 16)(self._explained_uncached)
+        self._compact = lru_cache(maxsize=cache_size * 16)(self._compact_uncached)
         self._destinations = destinations(data_dir)
         self._rows = {key: q.set_index(C.IMPORTER).to_dict("index")
                       for key, q in self.serving.groupby([C.SECTOR, C.DEMAND])}
@@ -88,38 +117,19 @@ class Recommender:
 
     def recommend(self, profile: FirmProfile, k: int = 10, lang: str = "it") -> dict:
         """The full recommendation for one firm, as a JSON-serialisable dict."""
-        if lang not in ("it", "en"):
-            raise InvalidInput([FieldError("lang", "must be it or en", value=lang, suggestions=("it", "en"))])
-        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 30:
-            raise InvalidInput([FieldError("k", "must be a whole number from 1 to 30", value=k)])
-        sector = profile.ateco.model_sector
-        if sector is None:
-            raise InvalidInput([FieldError(
-                "ateco", "services are not covered: the trade model ranks markets for goods "
-                         "(agriculture, mining, manufacturing, ATECO 01-33)", value=profile.ateco.division)])
-        customer = profile.customer_type or self.default_customer_type(sector)
         m = profile.maturity
-        province = profile.province.sigla if profile.province is not None else None
-        district = profile.district.slug if profile.district is not None else None
-        own = self._own(profile.ateco.division, province, district)
-        order, ranked = self._ranked(sector, customer, own)
-        demanding, dparts = self._demandingness(profile.languages)
-        yes = frozenset(q for q, v in m.answers.items() if v) if m.answers else None
+        sel = self._select(*_place(profile), profile.customer_type, profile.languages, profile.excluded_markets,
+                           k, lang)
+        sector, customer, own, yes = sel.sector, sel.customer, sel.own, _yes(m)
         level_it, level_en = LEVEL_LABELS[m.level]
 
-        excluded, markets = [], []
-        for iso3 in order:
-            if iso3 in profile.excluded_markets:
-                continue
-            restriction = self.restricted.get(iso3)
-            if restriction and restriction["level"] == "embargo":
-                excluded.append({"iso3": iso3, "reason": "embargo",
-                                 "note": restriction["measures_it" if lang == "it" else "measures_en"]})
-                continue
-            if len(markets) >= k:
-                continue
-            row = ranked[iso3]
-            d = demanding[iso3]
+        excluded = [{"iso3": iso3, "reason": "embargo",
+                     "note": restriction["measures_it" if lang == "it" else "measures_en"]}
+                    for iso3, restriction in sel.embargoed]
+        markets = []
+        for iso3, restriction in sel.chosen:
+            row = sel.ranked[iso3]
+            d = sel.demanding[iso3]
             needs = required_level(d)
             horizon = "now" if needs <= m.level else "prepare"
             static = self.static[iso3]
@@ -128,7 +138,7 @@ class Recommender:
             cites = self._evidence(sector, own)[1].get(iso3, [])
             reasons, estimates = self._explained(sector, customer, own, iso3, lang)
             reasons = list(reasons)
-            reasons.append(R.horizon_reason(dparts[iso3], horizon, needs, level_it, level_en)[lang == "en"])
+            reasons.append(R.horizon_reason(sel.dparts[iso3], horizon, needs, level_it, level_en)[lang == "en"])
             markets.append({
                 **market,
                 "rank": len(markets) + 1,
@@ -139,7 +149,7 @@ class Recommender:
                     "current_musd": round(float(row["current_musd"]), 1),
                     "implied_musd": round(float(row["implied_musd"]), 1),
                     "gap_musd": round(float(row["gap_musd"]), 1),
-                    "demandingness": round(d, 4), "demandingness_parts": dparts[iso3]},
+                    "demandingness": round(d, 4), "demandingness_parts": sel.dparts[iso3]},
                 "estimates": [dict(e) for e in estimates],
                 "reasons": reasons,
                 "district_evidence": [asdict(c) for c in cites],
@@ -172,7 +182,69 @@ class Recommender:
             "lang": lang,
         }
 
+    def recommend_compact(self, profile: FirmProfile, k: int = 10, lang: str = "it") -> tuple[tuple, ...]:
+        """The same k markets as :meth:`recommend`, in the same order with the same
+        scores, parts, horizons, statuses and channels, without reasons, estimates
+        or next steps: one tuple per market, fields as :data:`COMPACT_FIELDS`.
+
+        For scoring whole registries (recommender.batch): remembered per distinct
+        ranking input (sector, district evidence, customer type, maturity,
+        languages, current and excluded markets), so the many firms that share
+        them cost one computation."""
+        m = profile.maturity
+        return self._compact(*_place(profile), profile.customer_type, m.level, _yes(m), profile.languages,
+                             profile.current_markets, profile.excluded_markets, k, lang)
+
     # -- internals -----------------------------------------------------------
+    @staticmethod
+    def _check_args(k, lang) -> None:
+        if lang not in ("it", "en"):
+            raise InvalidInput([FieldError("lang", "must be it or en", value=lang, suggestions=("it", "en"))])
+        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 30:
+            raise InvalidInput([FieldError("k", "must be a whole number from 1 to 30", value=k)])
+
+    def _select(self, division: str, sector: str | None, province: str | None, district: str | None,
+                customer_type: str | None, languages: tuple, excluded: tuple, k: int, lang: str) -> _Selection:
+        """The firm's k markets, best first (excluded and embargoed ones left out),
+        and every embargoed market of the ranking: what both results show."""
+        self._check_args(k, lang)
+        if sector is None:
+            raise InvalidInput([FieldError(
+                "ateco", "services are not covered: the trade model ranks markets for goods "
+                         "(agriculture, mining, manufacturing, ATECO 01-33)", value=division)])
+        customer = customer_type or self.default_customer_type(sector)
+        own = self._own(division, province, district)
+        order, ranked = self._ranked(sector, customer, own)
+        demanding, dparts = self._demandingness(languages)
+        chosen, embargoed = [], []
+        for iso3 in order:
+            if iso3 in excluded:
+                continue
+            restriction = self.restricted.get(iso3)
+            if restriction and restriction["level"] == "embargo":
+                embargoed.append((iso3, restriction))
+            elif len(chosen) < k:
+                chosen.append((iso3, restriction))
+        return _Selection(sector, customer, own, ranked, demanding, dparts, chosen, embargoed)
+
+    def _compact_uncached(self, division, sector, province, district, customer_type, level, yes, languages,
+                          current, excluded, k, lang) -> tuple[tuple, ...]:
+        sel = self._select(division, sector, province, district, customer_type, languages, excluded, k, lang)
+        key = MaturityKey(level, yes)
+        name = "name_it" if lang == "it" else "name_en"
+        out = []
+        for rank, (iso3, restriction) in enumerate(sel.chosen, 1):
+            row = sel.ranked[iso3]
+            needs = required_level(sel.demanding[iso3])
+            channels = channels_for_market(iso3, sel.sector, sel.customer, key, k=3)
+            out.append((rank, iso3, self.static[iso3][name], round(float(row["score"]), 2),
+                        *(round(float(row[p]), 4) for p in PARTS),
+                        "now" if needs <= level else "prepare", needs,
+                        "expand" if iso3 in current else "new",
+                        restriction["level"] if restriction else "",
+                        ";".join(c["channel_id"] for c in channels)))
+        return tuple(out)
+
     def _own_uncached(self, division, province, district) -> frozenset[int]:
         """Row ids of the firm's own district reports (cache key of the evidence)."""
         return frozenset(own_rows(self._destinations, division, province, district).index)
