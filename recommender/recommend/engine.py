@@ -24,17 +24,19 @@ from dataclasses import asdict
 from functools import lru_cache
 from typing import NamedTuple
 
+import numpy as np
+
 
 from recommender import columns as C
-from recommender.channels import MaturityKey, channels_for_market, overall_channels
+from recommender.channels import MaturityKey, channels_for_market, overall_channels, top_channel_ids
 from recommender.data import load_table
-from recommender.district_evidence import destinations, evidence_given, own_rows
+from recommender.district_evidence import OwnRowIndex, destinations, evidence_given
 from recommender.errors import FieldError, InvalidInput, ModelError
 from recommender.maturity import LABELS as LEVEL_LABELS
 from recommender.model.artifact import LoadedModel
 from recommender.next_steps import next_steps
 from recommender.recommend import reasons as R
-from recommender.recommend.readiness import demand_parts, demandingness, required_level
+from recommender.recommend.readiness import demand_parts, demandingness, horizon, required_level
 from recommender.recommend.profile import FirmProfile
 from recommender.recommend.score import CUSTOMER_DEMAND_TYPES, PARTS, blend, default_customer_type, market_parts
 
@@ -59,6 +61,13 @@ def _place(profile: FirmProfile) -> tuple:
     return (profile.ateco.division, profile.ateco.model_sector,
             profile.province.sigla if profile.province is not None else None,
             profile.district.slug if profile.district is not None else None)
+
+
+def market_status(already_served):
+    """"expand" for a market the firm already serves, else "new" (a bool, or a numpy bool array)."""
+    if isinstance(already_served, np.ndarray):
+        return np.where(already_served, "expand", "new")
+    return "expand" if already_served else "new"
 
 
 def _yes(maturity) -> frozenset | None:
@@ -94,8 +103,10 @@ class Recommender:
         self._own = lru_cache(maxsize=cache_size)(self._own_uncached)
         # a market's reasons for a (sector, customer type, district evidence): computed once, then shared
         self._explained = lru_cache(maxsize=cache_size * 16)(self._explained_uncached)
-        self._compact = lru_cache(maxsize=cache_size * 16)(self._compact_uncached)
+        self._ranking = lru_cache(maxsize=cache_size * 4)(self._ranking_uncached)
+        self._needs = lru_cache(maxsize=64)(self._needs_uncached)
         self._destinations = destinations(data_dir)
+        self._own_index = OwnRowIndex(self._destinations)
         self._rows = {key: q.set_index(C.IMPORTER).to_dict("index")
                       for key, q in self.serving.groupby([C.SECTOR, C.DEMAND])}
         # the parts that depend only on (sector, customer type): 45 frames, ~0.8 s once per process,
@@ -131,19 +142,19 @@ class Recommender:
             row = sel.ranked[iso3]
             d = sel.demanding[iso3]
             needs = required_level(d)
-            horizon = "now" if needs <= m.level else "prepare"
+            when = horizon(needs, m.level)
             static = self.static[iso3]
             market = {"iso3": iso3, "iso2": static["iso2"], "name_it": static["name_it"],
                       "name_en": static["name_en"]}
             cites = self._evidence(sector, own)[1].get(iso3, [])
             reasons, estimates = self._explained(sector, customer, own, iso3, lang)
             reasons = list(reasons)
-            reasons.append(R.horizon_reason(sel.dparts[iso3], horizon, needs, level_it, level_en)[lang == "en"])
+            reasons.append(R.horizon_reason(sel.dparts[iso3], when, needs, level_it, level_en)[lang == "en"])
             markets.append({
                 **market,
                 "rank": len(markets) + 1,
                 "score": round(float(row["score"]), 2),
-                "horizon": horizon,
+                "horizon": when,
                 "needs_level": needs,
                 "parts": {p: round(float(row[p]), 4) for p in PARTS} | {
                     "current_musd": round(float(row["current_musd"]), 1),
@@ -154,7 +165,7 @@ class Recommender:
                 "reasons": reasons,
                 "district_evidence": [asdict(c) for c in cites],
                 "channels": channels_for_market(iso3, sector, customer, MaturityKey(m.level, yes), k=3),
-                "status": "expand" if iso3 in profile.current_markets else "new",
+                "status": market_status(iso3 in profile.current_markets),
                 "warnings": ([{"type": "restricted", "level": restriction["level"],
                                "text": restriction["measures_it" if lang == "it" else "measures_en"],
                                "legal_basis": restriction["legal_basis"], "as_of": restriction["as_of"]}]
@@ -186,18 +197,49 @@ class Recommender:
         """The same k markets as :meth:`recommend`, in the same order with the same
         scores, parts, horizons, statuses and channels, without reasons, estimates
         or next steps: one tuple per market, fields as :data:`COMPACT_FIELDS`.
+        Made of the pieces registry scoring (recommender.batch) puts together
+        for many firms at once: :meth:`ranking`, :meth:`needs_levels`,
+        :func:`horizon`, :func:`market_status` and :meth:`channel_ids`."""
+        needs = self.needs_levels(profile.languages)
+        level = profile.maturity.level
+        return tuple((rank, iso3, name, score, *parts, horizon(needs[iso3], level), needs[iso3],
+                      market_status(iso3 in profile.current_markets), restriction,
+                      ";".join(self.channel_ids(iso3, profile)))
+                     for rank, iso3, name, score, *parts, restriction in self.ranking(profile, k, lang))
 
-        For scoring whole registries (recommender.batch): remembered per distinct
-        ranking input (sector, district evidence, customer type, maturity,
-        languages, current and excluded markets), so the many firms that share
-        them cost one computation."""
-        m = profile.maturity
-        return self._compact(*_place(profile), profile.customer_type, m.level, _yes(m), profile.languages,
-                             profile.current_markets, profile.excluded_markets, k, lang)
+    def ranking(self, profile: FirmProfile, k: int = 10, lang: str = "it") -> tuple[tuple, ...]:
+        """The firm's k markets, best first: (rank, iso3, name in ``lang``, score,
+        *parts, restriction level or ""); remembered per (sector, district
+        evidence, customer type, excluded markets), what the order depends on."""
+        return self._ranking(*_place(profile), profile.customer_type, profile.excluded_markets, k, lang)
+
+    def needs_levels(self, languages: tuple[str, ...]) -> dict[str, int]:
+        """iso3 -> the web-maturity level each market needs of a firm speaking ``languages``."""
+        return self._needs(tuple(languages))
+
+    def channel_ids(self, iso3: str, profile: FirmProfile) -> tuple[str, ...]:
+        """The market's top 3 channel ids for the firm, best first (as in :meth:`recommend`)."""
+        sector = profile.ateco.model_sector
+        customer = profile.customer_type or self.default_customer_type(sector)
+        return self.channel_ids_for(iso3, sector, customer, profile.maturity.level, _yes(profile.maturity))
+
+    def channel_ids_for(self, iso3: str, sector: str, customer: str, level: int, yes: frozenset | None):
+        return top_channel_ids(iso3, sector, customer, level, yes, 3)
+
+    def channel_key(self, profile: FirmProfile) -> tuple:
+        """What a firm's channels depend on besides the market: (sector, customer type, level, yes answers)."""
+        sector = profile.ateco.model_sector
+        return (sector, profile.customer_type or self.default_customer_type(sector), profile.maturity.level,
+                _yes(profile.maturity))
+
+    def ranking_key(self, profile: FirmProfile) -> tuple:
+        """What :meth:`ranking` depends on (for callers that keep rankings apart, per k and lang)."""
+        return (*_place(profile), profile.customer_type, profile.excluded_markets)
 
     # -- internals -----------------------------------------------------------
     @staticmethod
-    def _check_args(k, lang) -> None:
+    def check_arguments(k, lang) -> None:
+        """Raise InvalidInput unless 1 <= k <= 30 and lang is it or en."""
         if lang not in ("it", "en"):
             raise InvalidInput([FieldError("lang", "must be it or en", value=lang, suggestions=("it", "en"))])
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 30:
@@ -207,7 +249,7 @@ class Recommender:
                 customer_type: str | None, languages: tuple, excluded: tuple, k: int, lang: str) -> _Selection:
         """The firm's k markets, best first (excluded and embargoed ones left out),
         and every embargoed market of the ranking: what both results show."""
-        self._check_args(k, lang)
+        self.check_arguments(k, lang)
         if sector is None:
             raise InvalidInput([FieldError(
                 "ateco", "services are not covered: the trade model ranks markets for goods "
@@ -227,27 +269,21 @@ class Recommender:
                 chosen.append((iso3, restriction))
         return _Selection(sector, customer, own, ranked, demanding, dparts, chosen, embargoed)
 
-    def _compact_uncached(self, division, sector, province, district, customer_type, level, yes, languages,
-                          current, excluded, k, lang) -> tuple[tuple, ...]:
-        sel = self._select(division, sector, province, district, customer_type, languages, excluded, k, lang)
-        key = MaturityKey(level, yes)
+    def _ranking_uncached(self, division, sector, province, district, customer_type, excluded, k,
+                          lang) -> tuple[tuple, ...]:
+        sel = self._select(division, sector, province, district, customer_type, (), excluded, k, lang)
         name = "name_it" if lang == "it" else "name_en"
-        out = []
-        for rank, (iso3, restriction) in enumerate(sel.chosen, 1):
-            row = sel.ranked[iso3]
-            needs = required_level(sel.demanding[iso3])
-            channels = channels_for_market(iso3, sel.sector, sel.customer, key, k=3)
-            out.append((rank, iso3, self.static[iso3][name], round(float(row["score"]), 2),
-                        *(round(float(row[p]), 4) for p in PARTS),
-                        "now" if needs <= level else "prepare", needs,
-                        "expand" if iso3 in current else "new",
-                        restriction["level"] if restriction else "",
-                        ";".join(c["channel_id"] for c in channels)))
-        return tuple(out)
+        return tuple((rank, iso3, self.static[iso3][name], round(float(sel.ranked[iso3]["score"]), 2),
+                      *(round(float(sel.ranked[iso3][p]), 4) for p in PARTS),
+                      restriction["level"] if restriction else "")
+                     for rank, (iso3, restriction) in enumerate(sel.chosen, 1))
+
+    def _needs_uncached(self, languages: tuple[str, ...]) -> dict[str, int]:
+        return {iso3: required_level(d) for iso3, d in self._demandingness(languages)[0].items()}
 
     def _own_uncached(self, division, province, district) -> frozenset[int]:
         """Row ids of the firm's own district reports (cache key of the evidence)."""
-        return frozenset(own_rows(self._destinations, division, province, district).index)
+        return self._own_index.ids(division, province, district)
 
     def _evidence_uncached(self, sector: str, own: frozenset[int]):
         mine = self._destinations.loc[sorted(own)]

@@ -95,6 +95,14 @@ def required_level(demanding: float) -> int:
     return next((lvl for lvl, cap in sorted(LEVEL_CAPABILITY.items()) if cap >= demanding - 1e-9), 4)
 
 
+def horizon(needs, level):
+    """"now" where the firm's maturity level covers the level a market needs, else
+    "prepare": for one market (ints) or many at once (numpy arrays, elementwise)."""
+    if isinstance(needs, np.ndarray):
+        return np.where(needs <= level, "now", "prepare")
+    return "now" if needs <= level else "prepare"
+
+
 def fit(demanding, firm_capability: float):
     """1 - max(0, D - F), elementwise (numpy array or pandas Series)."""
     return 1 - np.clip(demanding - firm_capability, 0, None)
