@@ -9,12 +9,14 @@ Contract of :func:`score_file`:
 - The parts folder holds a manifest of what the run depends on: the input's
   sha256, k, lang, chunk size, output format and model version. A run
   restarted with the same arguments skips the chunks already done; with
-  anything different it starts over. Finally the parts are concatenated in
-  order into OUTPUT and the errors file (again atomically) and the parts
-  folder is removed, so an interrupted-then-resumed run writes the very same
-  bytes as an uninterrupted one, whatever the number of worker processes.
+  anything different it starts over. As chunks complete, in input order
+  (resumed ones too), their parts are appended to temporary files that
+  become OUTPUT and the errors file (renamed, so never half-written) once the
+  last chunk is in; then the parts folder is removed. An interrupted-then-
+  resumed run thus writes the very same bytes as an uninterrupted one,
+  whatever the number of worker processes.
 - Memory stays bounded: at most ``2 * workers`` chunks are in flight and the
-  final concatenation holds one part at a time.
+  concatenation holds one part at a time.
 - ``workers`` > 1 scores chunks in that many processes (``spawn``: nothing is
   forked after LightGBM/OpenMP may have run); each loads the same model
   version once.
@@ -105,32 +107,41 @@ def score_file(input_path, output_path, errors_path=None, *, k: int = 10, lang: 
     state = Progress(rows_estimate=inp.rows_estimate)
 
     chunks = _chunks(inp, chunk_rows)
-    with _progress_bar(inp.rows_estimate, progress_bar) as bar:
-        def done(i: int, counts: dict, resumed: bool) -> None:
-            state.rows += counts["ok"] + counts["rejected"]
-            state.ok += counts["ok"]
-            state.rejected += counts["rejected"]
-            state.chunks += 1
-            state.resumed_chunks += resumed
-            bar.update(counts["ok"] + counts["rejected"])
-            if on_chunk is not None:
-                on_chunk(state)
+    results = write.Concatenation(output, fmt, "result")
+    rejected = write.Concatenation(errors, fmt, "errors")
+    try:
+        with _progress_bar(inp.rows_estimate, progress_bar) as bar:
+            def done(i: int, counts: dict, resumed: bool) -> None:
+                """Chunk i is committed (called in input order): count it, append its parts."""
+                results.append(parts / write.part_name(i, "result", fmt))
+                rejected.append(parts / write.part_name(i, "errors", fmt))
+                state.rows += counts["ok"] + counts["rejected"]
+                state.ok += counts["ok"]
+                state.rejected += counts["rejected"]
+                state.chunks += 1
+                state.resumed_chunks += resumed
+                bar.update(counts["ok"] + counts["rejected"])
+                if on_chunk is not None:
+                    on_chunk(state)
 
-        job = _ChunkJob(inp.header, inp.list_separators, k, lang, fmt, str(parts))
-        if workers == 1:
-            scorer = ChunkScorer(recommender or _load(version, models_dir), inp.header, inp.list_separators, k, lang)
-            for i, rows in chunks:
-                counts = _read_done(parts, i)
-                resumed = counts is not None
-                if counts is None:
-                    counts = job.run(scorer, i, rows)
-                done(i, counts, resumed)
-        else:
-            _run_parallel(job, chunks, parts, workers, version, models_dir, done)
-
-    n = state.chunks
-    write.concatenate([parts / write.part_name(i, "result", fmt) for i in range(n)], output, fmt, "result")
-    write.concatenate([parts / write.part_name(i, "errors", fmt) for i in range(n)], errors, fmt, "errors")
+            job = _ChunkJob(inp.header, inp.list_separators, k, lang, fmt, str(parts))
+            if workers == 1:
+                scorer = ChunkScorer(recommender or _load(version, models_dir), inp.header, inp.list_separators,
+                                     k, lang)
+                for i, rows in chunks:
+                    counts = _read_done(parts, i)
+                    resumed = counts is not None
+                    if counts is None:
+                        counts = job.run(scorer, i, rows)
+                    done(i, counts, resumed)
+            else:
+                _run_parallel(job, chunks, parts, workers, version, models_dir, done)
+    except BaseException:
+        results.abandon()
+        rejected.abandon()
+        raise
+    rejected.commit()
+    results.commit()  # the output last: once it is there, the run is complete
     shutil.rmtree(parts, ignore_errors=True)
     return Summary(**asdict(state), output=str(output), errors=str(errors), model_version=version,
                    seconds=round(time.monotonic() - started, 3))

@@ -58,25 +58,45 @@ def part(table: pa.Table, path: Path, fmt: str) -> None:
     _commit(tmp, path)
 
 
-def concatenate(parts: list[Path], dest: Path, fmt: str, kind: str) -> None:
-    """The parts, in order, as one file at ``dest`` (one part in memory at a time)."""
-    schema = SCHEMAS[kind]
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp(dest)
-    if fmt == "parquet":
-        with pq.ParquetWriter(tmp, schema, compression=COMPRESSION) as writer:
-            for p in parts:
-                with pa.memory_map(str(p)) as source:
-                    table = pa.ipc.open_file(source).read_all()
-                if table.num_rows:
-                    writer.write_table(table, row_group_size=1 << 20)
-    else:
-        with open(tmp, "wb") as out:
+class Concatenation:
+    """The parts, appended in order as they come, into one file at ``dest``:
+    written to a temporary file and renamed onto ``dest`` by :meth:`commit`
+    only (one part in memory at a time). Appending while later chunks are
+    still being scored takes the final write off the end of the run."""
+
+    def __init__(self, dest: Path, fmt: str, kind: str):
+        self.dest, self.fmt, self.schema = dest, fmt, SCHEMAS[kind]
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = _tmp(dest)
+        if fmt == "parquet":
+            self._writer = pq.ParquetWriter(self.tmp, self.schema, compression=COMPRESSION)
+        else:
+            self._out = open(self.tmp, "wb")
             header = pa.BufferOutputStream()
-            pcsv.write_csv(schema.empty_table(), header)
-            out.write(header.getvalue().to_pybytes())
-            for p in parts:
-                with open(p, "rb") as f:
-                    while block := f.read(1 << 20):
-                        out.write(block)
-    _commit(tmp, dest)
+            pcsv.write_csv(self.schema.empty_table(), header)
+            self._out.write(header.getvalue().to_pybytes())
+
+    def append(self, part_path: Path) -> None:
+        if self.fmt == "parquet":
+            with pa.memory_map(str(part_path)) as source:
+                table = pa.ipc.open_file(source).read_all()
+            if table.num_rows:
+                self._writer.write_table(table, row_group_size=1 << 20)
+        else:
+            with open(part_path, "rb") as f:
+                while block := f.read(1 << 20):
+                    self._out.write(block)
+
+    def commit(self) -> None:
+        self._close()
+        _commit(self.tmp, self.dest)
+
+    def abandon(self) -> None:
+        self._close()
+        self.tmp.unlink(missing_ok=True)
+
+    def _close(self) -> None:
+        if self.fmt == "parquet":
+            self._writer.close()
+        else:
+            self._out.close()
