@@ -65,40 +65,55 @@ def check_row(header: list[str], cells: list[str], list_separators: str,
     return errors
 
 
+KEY_SEPARATOR = "\x1f"  # ASCII unit separator: joins a row's cells into one compact key
+
+
 class RowChecker:
     """:func:`check_row` for the rows of one file, computed once per distinct
     profile: the firm name is the one cell that differs between most rows of a
     registry and it does not enter the profile's validation (its own rule,
-    :func:`name_error`, is checked per row). At most ``cache_size`` distinct
-    profiles are remembered (bounded memory)."""
+    :func:`name_error`, is checked per row by :meth:`name_errors`). At most
+    ``cache_size`` distinct profiles are remembered (bounded memory)."""
 
-    def __init__(self, header: list[str], list_separators: str, cache_size: int = 200_000):
+    def __init__(self, header: list[str], list_separators: str, cache_size: int = 20_000):
         self.header, self.list_separators, self.cache_size = header, list_separators, cache_size
         self.name_at = header.index(C.IN_NAME) if C.IN_NAME in header else None
         key_at = [i for i, h in enumerate(header) if h != C.IN_NAME]
         self.key_header = [header[i] for i in key_at]
-        pick = itemgetter(*key_at) if key_at else (lambda cells: ())
-        self._key = (lambda cells: (pick(cells),)) if len(key_at) == 1 else pick
-        self._seen: dict[tuple, FirmProfile | list[FieldError]] = {}
+        self._cells = (lambda cells: [cells[i] for i in key_at]) if len(key_at) < 2 else \
+            (lambda cells, pick=itemgetter(*key_at): list(pick(cells)))
+        self._seen: dict[str, FirmProfile | list[FieldError]] = {}
+
+    def key(self, cells: list[str]) -> str | tuple:
+        """The row's cells but the name, as one string (or, should a cell hold the separator, a tuple)."""
+        mine = self._cells(cells)
+        joined = KEY_SEPARATOR.join(mine)
+        return joined if joined.count(KEY_SEPARATOR) == len(mine) - 1 else tuple(mine)
 
     def name(self, cells: list[str]) -> str:
         return cells[self.name_at].strip() if self.name_at is not None else ""
 
-    def check(self, cells: list[str], errors: list[FieldError] = ()) -> tuple[tuple | None, FirmProfile | list]:
+    @staticmethod
+    def name_errors(name: str) -> list[FieldError]:
+        if not name:
+            return []
+        bad = (FieldError(C.IN_NAME, f"cell too long ({len(name)} characters, at most {MAX_CELL})")
+               if len(name) > MAX_CELL else name_error(name))
+        return [] if bad is None else [bad]
+
+    def check(self, cells: list[str], errors: list[FieldError] = ()) -> tuple[str | tuple | None,
+                                                                            FirmProfile | list]:
         """(the row's profile key or None, its profile or its errors)."""
         if errors:  # a ragged or broken row: checked on its own, never cached
             return None, check_row(self.header, cells, self.list_separators, errors)
-        key = self._key(cells)
+        key = self.key(cells)
         verdict = self._seen.get(key)
         if verdict is None:
             if len(self._seen) >= self.cache_size:
                 self._seen.clear()
-            verdict = check_row(self.key_header, list(key), self.list_separators)
+            verdict = check_row(self.key_header, self._cells(cells), self.list_separators)
             self._seen[key] = verdict
-        name = self.name(cells)
-        if name:
-            bad = (FieldError(C.IN_NAME, f"cell too long ({len(name)} characters, at most {MAX_CELL})")
-                   if len(name) > MAX_CELL else name_error(name))
-            if bad is not None:
-                return key, ([bad, *verdict] if isinstance(verdict, list) else [bad])
+        bad = self.name_errors(self.name(cells))
+        if bad:
+            return key, bad + verdict if isinstance(verdict, list) else bad
         return key, verdict

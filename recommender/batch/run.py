@@ -15,7 +15,7 @@ Contract of :func:`score_file`:
   last chunk is in; then the parts folder is removed. An interrupted-then-
   resumed run thus writes the very same bytes as an uninterrupted one,
   whatever the number of worker processes.
-- Memory stays bounded: at most ``2 * workers`` chunks are in flight and the
+- Memory stays bounded: at most ``workers + 1`` chunks are in flight and the
   concatenation holds one part at a time.
 - ``workers`` > 1 scores chunks in that many processes (``spawn``: nothing is
   forked after LightGBM/OpenMP may have run); each loads the same model
@@ -36,13 +36,15 @@ from itertools import islice
 from pathlib import Path
 from typing import Callable, NamedTuple
 
+import pyarrow as pa
+
 from recommender.batch import write
 from recommender.batch.read import NO_ERRORS, InputFile, open_input
 from recommender.batch.score import ChunkScorer
 from recommender.errors import FieldError, InvalidInput
 from recommender.recommend import Recommender
 
-DEFAULT_CHUNK_ROWS = 50_000
+DEFAULT_CHUNK_ROWS = 20_000
 MANIFEST_FORMAT = 1
 
 
@@ -206,6 +208,8 @@ class _ChunkJob:
         results, errors, ok, rejected = scorer.score(rows.rows())
         write.part(results, parts / write.part_name(i, "result", self.fmt), self.fmt)
         write.part(errors, parts / write.part_name(i, "errors", self.fmt), self.fmt)
+        del results, errors
+        pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed memory otherwise
         counts = {"ok": ok, "rejected": rejected, "first_line": rows.lines[0], "last_line": rows.lines[-1]}
         write.atomic_text(parts / write.part_name(i, "done", "json"), json.dumps(counts))
         return counts
@@ -234,7 +238,7 @@ def _run_parallel(job: _ChunkJob, chunks, parts: Path, workers: int, version: st
             counts = _read_done(parts, i)
             pending.append((i, counts if counts is not None else pool.submit(_score_in_worker, i, rows),
                             counts is not None))
-            while len(pending) > 2 * workers or (pending and not hasattr(pending[0][1], "result")):
+            while len(pending) > workers or (pending and not hasattr(pending[0][1], "result")):
                 j, item, resumed = pending.popleft()
                 done(j, item.result() if hasattr(item, "result") else item, resumed)
         while pending:

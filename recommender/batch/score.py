@@ -46,12 +46,15 @@ _RANKING_FIELDS = (C.RANK, C.MARKET, C.MARKET_NAME, C.SCORE, *PARTS, C.RESTRICTI
 RANKING_SCHEMA = pa.schema([(f, _COMPACT_TYPES[f]) for f in _RANKING_FIELDS] + [("market_index", pa.int32())])
 
 
+MAX_PLANS = 200_000  # distinct valid profiles remembered (a compact key and six integers each)
+
+
 class Rankings:
     """The rankings of every distinct ranking input seen so far, as Arrow rows
     (plus each market's index in ``markets``): key -> (first row, number of
     rows). Cleared past ``max_rows`` rows, so memory stays bounded."""
 
-    def __init__(self, markets: dict[str, int], max_rows: int = 2_000_000):
+    def __init__(self, markets: dict[str, int], max_rows: int = 500_000):
         self.markets, self.max_rows = markets, max_rows
         self.clear()
 
@@ -118,7 +121,7 @@ class ChunkScorer:
     def _reset(self) -> None:
         """Forget what was shared so far (bounded memory)."""
         self.rankings.clear()
-        self.plans: dict[tuple, tuple] = {}        # profile key -> (start, length, languages, level, channels, served)
+        self.plans: dict = {}  # profile key -> (start, length, languages, level, channels, served)
         self.languages, self.channel_keys, self.served_sets = _Ids(), _Ids(), _Ids()
         self.needs = np.zeros((0, len(self.market_list)), dtype=np.int8)
         self.served = np.zeros((0, len(self.market_list)), dtype=bool)
@@ -144,15 +147,25 @@ class ChunkScorer:
 
     def score(self, rows: Iterable[RawRow]) -> tuple[pa.Table, pa.Table, int, int]:
         """(results, errors, good rows, rejected rows) of the rows, in input order."""
-        if self.rankings.size >= self.rankings.max_rows or len(self.plans) >= 500_000:
+        if self.rankings.size >= self.rankings.max_rows or len(self.plans) >= MAX_PLANS:
             self._reset()
         lines, names, plans = [], [], []
         err_rows: list[tuple] = []
         rejected = 0
         known = self.plans
+        checker = self.checker
         for line, cells, row_errors in rows:
-            key, verdict = self.checker.check(cells, row_errors)
-            name = self.checker.name(cells)
+            if not row_errors:  # a profile seen before: only the name is new
+                plan = known.get(checker.key(cells))
+                if plan is not None:
+                    name = checker.name(cells)
+                    if not checker.name_errors(name):
+                        lines.append(line)
+                        names.append(name)
+                        plans.append(plan)
+                        continue
+            key, verdict = checker.check(cells, row_errors)
+            name = checker.name(cells)
             if isinstance(verdict, list):
                 rejected += 1
                 err_rows.extend(self._error_rows(line, name, verdict))

@@ -39,10 +39,8 @@ REGISTRY = ("\ufeffname;ateco;province;maturity_level;current_markets;website;sh
 
 
 @pytest.fixture(scope="module", autouse=True)
-def jobs_dir(app, tmp_path_factory):
-    path = tmp_path_factory.mktemp("jobs")
-    app.config.update(JOBS_DIR=str(path), JOB_CHUNK_ROWS=2, JOB_MAX_CONCURRENT=50)
-    return path
+def small_chunks(app):
+    app.config.update(JOB_CHUNK_ROWS=2, JOB_MAX_CONCURRENT=50)
 
 
 def submit(client, key, data: bytes, query="k=3", multipart=True, name="registro.csv"):
