@@ -8,6 +8,7 @@ as for an unknown id.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pyarrow as pa
@@ -48,11 +49,23 @@ def _out(job: Job) -> dict:
             "links": links}
 
 
+JOB_ID = re.compile(r"[0-9a-f]{32}")
+
+
 def _own_job(job_id: str) -> Job:
+    """The caller's job; 404 for another Chamber's job exactly as for an unknown or malformed id."""
+    if not JOB_ID.fullmatch(job_id):
+        raise ApiProblem(404, "Not Found", "no such job")
     job = g.db.scalar(select(Job).where(Job.id == job_id, Job.tenant_id == g.caller.tenant_id))
     if job is None:
         raise ApiProblem(404, "Not Found", "no such job")
     return job
+
+
+def _printable(text: str) -> str:
+    """A client's file name as storable text: no control characters (NUL) or lone surrogates."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return "".join(ch for ch in text if ch.isprintable())
 
 
 def _save_upload(files: JobFiles, limit: int) -> str | None:
@@ -65,7 +78,7 @@ def _save_upload(files: JobFiles, limit: int) -> str | None:
             upload = request.files.get("file")
             if upload is None:
                 raise ApiProblem(422, "Invalid input", "no file", [{"field": "file", "reason": "required"}])
-            name = (upload.filename or "")[:200] or None
+            name = _printable(upload.filename or "")[:200] or None
             stream = upload.stream
         else:
             stream = request.stream

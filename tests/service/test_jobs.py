@@ -57,11 +57,12 @@ def problem(r, status):
 
 
 def test_italian_excel_csv_with_bad_rows_through_a_job(app, client, keys):
-    r = submit(client, keys["a"], REGISTRY.replace("\ufeff", "").encode("cp1252"))
+    r = submit(client, keys["a"], REGISTRY.replace("\ufeff", "").encode("cp1252"), name="registro\x00.csv")
     assert r.status_code == 202, r.get_data(as_text=True)
     job = r.get_json()
     assert job["status"] == "queued" and r.headers["Location"].endswith(job["id"])
     assert job["input"]["format"] == "csv" and job["rows_estimate"] == 7
+    assert job["input"]["name"] == "registro.csv"   # stored as text: no NUL
     problem(client.get(f"{V1}/jobs/{job['id']}/result", headers=keys["a"]), 409)  # not done yet
 
     assert Worker(app).run(once=True) == 1
@@ -102,6 +103,7 @@ def test_one_chamber_cannot_see_or_download_anothers_job(app, client, keys):
     assert job["id"] not in {j["id"] for j in client.get(f"{V1}/jobs", headers=keys["b"]).get_json()["items"]}
     assert job["id"] in {j["id"] for j in client.get(f"{V1}/jobs", headers=keys["a"]).get_json()["items"]}
     problem(client.get(f"{V1}/jobs/{'0' * 32}", headers=keys["a"]), 404)
+    problem(client.get(f"{V1}/jobs/{job['id'][:-1]}%00/result", headers=keys["a"]), 404)   # malformed: 404 too
     problem(client.get(f"{V1}/jobs/{job['id']}"), 401)
 
 
