@@ -37,12 +37,12 @@ def _rows() -> tuple[list[dict], bool]:
         raw = upload.read() if upload is not None else request.get_data(cache=True)
         inp = open_input(raw)  # a bad header or a NUL character: InvalidInput, a 422 listing the file's errors
         rows = []
-        for r in inp.rows():
-            verdict = check_row(inp.header, r.cells, inp.list_separators, r.errors)
+        for line, cells, row_errors in inp.rows():
+            verdict = check_row(inp.header, cells, inp.list_separators, row_errors)
             if isinstance(verdict, list):
-                rows.append({"line": r.line, "profile": None, "errors": field_errors(verdict)})
+                rows.append({"line": line, "profile": None, "errors": field_errors(verdict)})
             else:
-                rows.append({"line": r.line, "profile": verdict, "errors": []})
+                rows.append({"line": line, "profile": verdict, "errors": []})
         return rows, True
     if request.mimetype == "multipart/form-data":
         raise ApiProblem(422, "Invalid input", "no CSV file", [{"field": "file", "reason": "required"}])

@@ -31,7 +31,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import Iterator
 
 from recommender import columns as C
 from recommender.errors import FieldError, InvalidInput
@@ -43,10 +43,10 @@ PARQUET_MAGIC = b"PAR1"
 ZIP_MAGIC = b"PK\x03\x04"  # XLSX is a zip archive
 
 
-class RawRow(NamedTuple):
-    line: int                 # see the module docstring
-    cells: list[str]          # text as in the file, aligned to the header (missing cells are "")
-    errors: list[FieldError]  # the row's structural errors (ragged row, unterminated quote)
+#: A data row: (line, cells, errors). ``line``: see the module docstring; ``cells``: text as in the
+#: file, aligned to the header (missing cells are ""); ``errors``: the row's structural errors
+#: (ragged row, unterminated quote). A plain tuple: a million of them are made per million rows.
+RawRow = tuple[int, list[str], list[FieldError]]
 
 
 NO_ERRORS: list[FieldError] = []  # shared by the rows without structural errors: never appended to
@@ -103,7 +103,7 @@ class InputFile:
                     if "unexpected end of data" in reason or "EOF" in reason:
                         reason = ("unterminated quote: the cell opened with \" never closes "
                                   "(the rest of the file is in it)")
-                    yield RawRow(start, [""] * width, [FieldError("", reason)])
+                    yield start, [""] * width, [FieldError("", reason)]
                     return  # the reader cannot resynchronise after a broken quote
                 line = reader.line_num
                 if not "".join(cells).strip():
@@ -114,7 +114,7 @@ class InputFile:
                     cells = (cells + [""] * width)[:width]
                 else:
                     errors = NO_ERRORS
-                yield RawRow(start, cells, errors)
+                yield start, cells, errors
 
     # -- XLSX -----------------------------------------------------------------
     def _xlsx_rows(self) -> Iterator[RawRow]:
@@ -133,7 +133,7 @@ class InputFile:
                 if len(cells) > width:
                     errors.append(FieldError("", f"{len(cells)} cells, the header has {width} columns",
                                              value=len(cells)))
-                yield RawRow(number, (cells + [""] * width)[:width], errors)
+                yield number, (cells + [""] * width)[:width], errors
         finally:
             book.close()
 
@@ -147,7 +147,7 @@ class InputFile:
                 for cells in zip(*columns):
                     number += 1
                     if any(cells):
-                        yield RawRow(number, list(cells), [])
+                        yield number, list(cells), NO_ERRORS
 
 
 MAX_CELL = 131_072  # characters; the csv module's own limit, reported per row instead of raised

@@ -11,6 +11,7 @@ into ``maturity_answers``) and reports a cell over :data:`MAX_CELL` characters.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from operator import itemgetter
 
 from recommender import columns as C
@@ -22,26 +23,34 @@ from recommender.recommend.profile import FirmProfile, name_error
 _QUESTIONS = frozenset(QUESTION_IDS)
 
 
+@lru_cache(maxsize=16)
 def _split_pattern(separators: str) -> re.Pattern:
     return re.compile("[" + re.escape(separators) + "]")
 
 
+_QUESTION, _LIST, _INT, _TEXT = range(4)
+
+
+@lru_cache(maxsize=64)
+def _kinds(header: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    return tuple((col, _QUESTION if col in _QUESTIONS else _LIST if col in C.INPUT_LIST_COLUMNS
+                  else _INT if col in C.INPUT_INT_COLUMNS else _TEXT) for col in header)
+
+
 def row_data(header: list[str], cells: list[str], list_separators: str) -> tuple[dict, list[FieldError]]:
     """The profile dict of a row's cells (empty cells left out) and its oversize-cell errors."""
-    split = _split_pattern(list_separators).split
     data: dict = {}
     errors: list[FieldError] = []
-    for col, val in zip(header, cells):
-        val = val.strip()
-        if not val:
+    for (col, kind), val in zip(_kinds(tuple(header)), cells):
+        if not val or not (val := val.strip()):
             continue
         if len(val) > MAX_CELL:
             errors.append(FieldError(col, f"cell too long ({len(val)} characters, at most {MAX_CELL})"))
-        elif col in _QUESTIONS:
+        elif kind == _QUESTION:
             data.setdefault("maturity_answers", {})[col] = val
-        elif col in C.INPUT_LIST_COLUMNS:
-            data[col] = [x.strip() for x in split(val) if x.strip()]
-        elif col in C.INPUT_INT_COLUMNS and val.lstrip("+-").isdigit():
+        elif kind == _LIST:
+            data[col] = [x.strip() for x in _split_pattern(list_separators).split(val) if x.strip()]
+        elif kind == _INT and val.lstrip("+-").isdigit():
             data[col] = int(val)
         else:
             data[col] = val

@@ -168,8 +168,8 @@ def _chunks(inp: InputFile, chunk_rows: int):
     rows = inp.rows()
     i = 0
     while raw := list(islice(rows, chunk_rows)):
-        yield i, Chunk([r.line for r in raw], [r.cells for r in raw],
-                       {j: r.errors for j, r in enumerate(raw) if r.errors})
+        lines, cells, errors = zip(*raw)
+        yield i, Chunk(list(lines), list(cells), {j: e for j, e in enumerate(errors) if e})
         i += 1
 
 

@@ -12,7 +12,7 @@ needs (:meth:`Recommender.needs_levels`: languages), the channels
 (:meth:`Recommender.channel_ids_for`: market, sector, customer type,
 maturity) and the already-served markets as small tables. A chunk's output is
 then a few vectorised lookups, using the engine's own rules for the horizon
-(:func:`horizon`) and the status (:func:`market_status`). The tests check it
+(:func:`horizon_codes`) and the status (:func:`market_status_codes`). The tests check it
 equals ``recommend`` row for row.
 """
 
@@ -28,8 +28,8 @@ from recommender.batch.rows import RowChecker
 from recommender.batch.read import RawRow
 from recommender.errors import FieldError
 from recommender.recommend import Recommender
-from recommender.recommend.engine import COMPACT_FIELDS, market_status
-from recommender.recommend.readiness import horizon
+from recommender.recommend.engine import COMPACT_FIELDS, STATUSES, market_status_codes
+from recommender.recommend.readiness import HORIZONS, horizon_codes
 from recommender.recommend.score import PARTS
 
 _COMPACT_TYPES = {C.RANK: pa.int16(), C.MARKET: pa.string(), C.MARKET_NAME: pa.string(), C.SCORE: pa.float64(),
@@ -46,6 +46,8 @@ _RANKING_FIELDS = (C.RANK, C.MARKET, C.MARKET_NAME, C.SCORE, *PARTS, C.RESTRICTI
 RANKING_SCHEMA = pa.schema([(f, _COMPACT_TYPES[f]) for f in _RANKING_FIELDS] + [("market_index", pa.int32())])
 
 
+_HORIZONS = pa.array(HORIZONS, type=pa.string())
+_STATUSES = pa.array(STATUSES, type=pa.string())
 MAX_PLANS = 200_000  # distinct valid profiles remembered (a compact key and six integers each)
 
 
@@ -199,15 +201,17 @@ class ChunkScorer:
         needs = self.needs[lang_ids[firm], market]
         pairs = channel_ids[firm] * len(self.market_list) + market
         unique, inverse = np.unique(pairs, return_inverse=True)
-        channels = np.array([self._channels(int(p)) for p in unique], dtype=object)[inverse]
+        channels = pa.array([self._channels(int(p)) for p in unique], type=pa.string())
+        # text columns as Arrow takes of their few distinct values: no Python object per output row
         columns = {C.ROW: pa.array(np.asarray(lines, dtype=np.int64)[firm]),
                    C.NAME: pa.array(names, type=pa.string()).take(pa.array(firm)),
                    **{f: ranked.column(f) for f in _RANKING_FIELDS},
-                   C.HORIZON: pa.array(horizon(needs, levels[firm]), type=pa.string()),
+                   C.HORIZON: _HORIZONS.take(pa.array(horizon_codes(needs, levels[firm]))),
                    C.NEEDS_LEVEL: pa.array(needs, type=pa.int8()),
-                   C.STATUS: pa.array(market_status(self.served[served_ids[firm], market]), type=pa.string()),
-                   C.CHANNELS: pa.array(channels, type=pa.string()),
-                   C.MODEL_VERSION: pa.array(np.full(total, self.version, dtype=object), type=pa.string())}
+                   C.STATUS: _STATUSES.take(pa.array(market_status_codes(self.served[served_ids[firm], market]))),
+                   C.CHANNELS: channels.take(pa.array(inverse.ravel())),
+                   C.MODEL_VERSION: pa.array([self.version], type=pa.string()).take(
+                       pa.array(np.zeros(total, dtype=np.int32)))}
         return pa.table([columns[f.name] for f in RESULT_SCHEMA], schema=RESULT_SCHEMA)
 
     @staticmethod

@@ -63,11 +63,17 @@ def _place(profile: FirmProfile) -> tuple:
             profile.district.slug if profile.district is not None else None)
 
 
-def market_status(already_served):
-    """"expand" for a market the firm already serves, else "new" (a bool, or a numpy bool array)."""
-    if isinstance(already_served, np.ndarray):
-        return np.where(already_served, "expand", "new")
-    return "expand" if already_served else "new"
+STATUSES = ("new", "expand")
+
+
+def market_status(already_served: bool) -> str:
+    """"expand" for a market the firm already serves, else "new"."""
+    return STATUSES[bool(already_served)]
+
+
+def market_status_codes(already_served: np.ndarray) -> np.ndarray:
+    """:func:`market_status` for many markets at once, as indices into :data:`STATUSES`."""
+    return already_served.astype(np.int8)
 
 
 def _yes(maturity) -> frozenset | None:
