@@ -34,15 +34,20 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import pyarrow as pa
 
 from recommender.batch import write
 from recommender.batch.read import NO_ERRORS, InputFile, open_input
-from recommender.batch.score import ChunkScorer
 from recommender.errors import FieldError, InvalidInput
-from recommender.recommend import Recommender
+from recommender.recommend.arguments import check_arguments
+
+if TYPE_CHECKING:
+    from recommender.recommend.engine import Recommender
+
+# The engine (pandas, scipy, the model) is imported only where chunks are scored:
+# with worker processes, this one only reads the input and writes the output.
 
 DEFAULT_CHUNK_ROWS = 20_000
 MANIFEST_FORMAT = 1
@@ -96,7 +101,7 @@ def score_file(input_path, output_path, errors_path=None, *, k: int = 10, lang: 
     fmt = output_format(output)
     if output_format(errors) != fmt:
         raise InvalidInput([FieldError("errors", f"must be .{fmt} like the output", value=str(errors))])
-    Recommender.check_arguments(k, lang)  # the engine's own rule, before reading anything
+    check_arguments(k, lang)  # the engine's own rule, before reading anything
     if workers < 1 or chunk_rows < 1:
         raise InvalidInput([FieldError("workers" if workers < 1 else "chunk_rows", "must be at least 1")])
     inp = open_input(input_path)
@@ -128,6 +133,7 @@ def score_file(input_path, output_path, errors_path=None, *, k: int = 10, lang: 
 
             job = _ChunkJob(inp.header, inp.list_separators, k, lang, fmt, str(parts))
             if workers == 1:
+                from recommender.batch.score import ChunkScorer
                 scorer = ChunkScorer(recommender or _load(version, models_dir), inp.header, inp.list_separators,
                                      k, lang)
                 for i, rows in chunks:
@@ -202,7 +208,7 @@ class _ChunkJob:
     fmt: str
     parts: str
 
-    def run(self, scorer: ChunkScorer, i: int, rows) -> dict:
+    def run(self, scorer, i: int, rows) -> dict:
         """Score chunk i and commit it: both parts, then its done marker."""
         parts = Path(self.parts)
         results, errors, ok, rejected = scorer.score(rows.rows())
@@ -220,6 +226,7 @@ _WORKER: dict = {}
 
 
 def _init_worker(job: _ChunkJob, version: str, models_dir) -> None:
+    from recommender.batch.score import ChunkScorer
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     _WORKER["job"] = job
     _WORKER["scorer"] = ChunkScorer(_load(version, models_dir), job.header, job.list_separators, job.k, job.lang)
@@ -248,12 +255,13 @@ def _run_parallel(job: _ChunkJob, chunks, parts: Path, workers: int, version: st
 
 # -- model and progress -------------------------------------------------------
 def _current_version(models_dir) -> str:
-    from recommender.model.artifact import current_version
+    from recommender.model.current import current_version
     return current_version(models_dir)
 
 
-def _load(version: str, models_dir) -> Recommender:
+def _load(version: str, models_dir):
     from recommender.model.artifact import load_version
+    from recommender.recommend.engine import Recommender
     return Recommender(load_version(version, models_dir))
 
 

@@ -26,22 +26,15 @@ import pyarrow as pa
 from recommender import columns as C
 from recommender.batch.rows import RowChecker
 from recommender.batch.read import RawRow
+from recommender.batch.schema import COMPACT_TYPES, ERRORS_SCHEMA, RESULT_SCHEMA
 from recommender.errors import FieldError
 from recommender.recommend import Recommender
 from recommender.recommend.engine import COMPACT_FIELDS, STATUSES, market_status_codes
 from recommender.recommend.readiness import HORIZONS, horizon_codes
 from recommender.recommend.score import PARTS
 
-_COMPACT_TYPES = {C.RANK: pa.int16(), C.MARKET: pa.string(), C.MARKET_NAME: pa.string(), C.SCORE: pa.float64(),
-                  **{p: pa.float64() for p in PARTS}, C.HORIZON: pa.string(), C.NEEDS_LEVEL: pa.int8(),
-                  C.STATUS: pa.string(), C.RESTRICTION: pa.string(), C.CHANNELS: pa.string()}
-COMPACT_SCHEMA = pa.schema([(f, _COMPACT_TYPES[f]) for f in COMPACT_FIELDS])
-RESULT_SCHEMA = pa.schema([(C.ROW, pa.int64()), (C.NAME, pa.string()), *COMPACT_SCHEMA,
-                           (C.MODEL_VERSION, pa.string())])
-ERRORS_SCHEMA = pa.schema([(C.ROW, pa.int64()), (C.NAME, pa.string()), (C.FIELD, pa.string()),
-                           (C.REASON, pa.string()), (C.ERROR_VALUE, pa.string()), (C.SUGGESTIONS, pa.string())])
-
-
+assert tuple(COMPACT_TYPES) == COMPACT_FIELDS, "recommender/batch/schema.py lists the compact fields in order"
+_COMPACT_TYPES = COMPACT_TYPES
 _RANKING_FIELDS = (C.RANK, C.MARKET, C.MARKET_NAME, C.SCORE, *PARTS, C.RESTRICTION)
 RANKING_SCHEMA = pa.schema([(f, _COMPACT_TYPES[f]) for f in _RANKING_FIELDS] + [("market_index", pa.int32())])
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from recommender.batch.score import ERRORS_SCHEMA, RESULT_SCHEMA
+from recommender.batch.schema import ERRORS_SCHEMA, RESULT_SCHEMA
 
 FORMATS = ("parquet", "csv")
 SCHEMAS = {"result": RESULT_SCHEMA, "errors": ERRORS_SCHEMA}

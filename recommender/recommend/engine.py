@@ -36,6 +36,7 @@ from recommender.maturity import LABELS as LEVEL_LABELS
 from recommender.model.artifact import LoadedModel
 from recommender.next_steps import next_steps
 from recommender.recommend import reasons as R
+from recommender.recommend.arguments import check_arguments
 from recommender.recommend.readiness import demand_parts, demandingness, horizon, required_level
 from recommender.recommend.profile import FirmProfile
 from recommender.recommend.score import CUSTOMER_DEMAND_TYPES, PARTS, blend, default_customer_type, market_parts
@@ -243,13 +244,7 @@ class Recommender:
         return (*_place(profile), profile.customer_type, profile.excluded_markets)
 
     # -- internals -----------------------------------------------------------
-    @staticmethod
-    def check_arguments(k, lang) -> None:
-        """Raise InvalidInput unless 1 <= k <= 30 and lang is it or en."""
-        if lang not in ("it", "en"):
-            raise InvalidInput([FieldError("lang", "must be it or en", value=lang, suggestions=("it", "en"))])
-        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 30:
-            raise InvalidInput([FieldError("k", "must be a whole number from 1 to 30", value=k)])
+    check_arguments = staticmethod(check_arguments)  # the rule lives in recommender.recommend.arguments
 
     def _select(self, division: str, sector: str | None, province: str | None, district: str | None,
                 customer_type: str | None, languages: tuple, excluded: tuple, k: int, lang: str) -> _Selection:
