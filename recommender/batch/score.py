@@ -33,10 +33,10 @@ from recommender.recommend.engine import COMPACT_FIELDS, STATUSES, market_status
 from recommender.recommend.readiness import HORIZONS, horizon_codes
 from recommender.recommend.score import PARTS
 
-assert tuple(COMPACT_TYPES) == COMPACT_FIELDS, "recommender/batch/schema.py lists the compact fields in order"
-_COMPACT_TYPES = COMPACT_TYPES
+if tuple(COMPACT_TYPES) != COMPACT_FIELDS:  # the schema module is kept free of the engine; keep them in step
+    raise RuntimeError("recommender/batch/schema.py must list Recommender.recommend_compact's fields in order")
 _RANKING_FIELDS = (C.RANK, C.MARKET, C.MARKET_NAME, C.SCORE, *PARTS, C.RESTRICTION)
-RANKING_SCHEMA = pa.schema([(f, _COMPACT_TYPES[f]) for f in _RANKING_FIELDS] + [("market_index", pa.int32())])
+RANKING_SCHEMA = pa.schema([(f, COMPACT_TYPES[f]) for f in _RANKING_FIELDS] + [("market_index", pa.int32())])
 
 
 _HORIZONS = pa.array(HORIZONS, type=pa.string())
