@@ -33,11 +33,12 @@ translations-extract: $(VENV)/.installed
 	$(VENV)/bin/pybabel update -i api/translations/messages.pot -d api/translations --no-fuzzy-matching --no-wrap
 
 # The service: migrations applied, then gunicorn on 127.0.0.1:8000 (SQLite under
-# instance/ and the shipped model by default; DATABASE_URL for PostgreSQL).
+# instance/ and the shipped model by default; DATABASE_URL for PostgreSQL),
+# with one registry-scoring job worker beside it (JOBS_EMBEDDED_WORKERS).
 # The web app for borsisti is at / (sign in), the API under /api/v1.
 run: $(VENV)/.installed translations
 	$(VENV)/bin/flask --app api db upgrade
-	$(VENV)/bin/gunicorn -c gunicorn.conf.py
+	JOBS_EMBEDDED_WORKERS=$${JOBS_EMBEDDED_WORKERS:-1} $(VENV)/bin/gunicorn -c gunicorn.conf.py
 
 # The same recommendation from the command line, no service needed.
 demo: $(VENV)/.installed

@@ -48,3 +48,47 @@ def on_starting(server):
 def child_exit(server, worker):
     from prometheus_client import multiprocess
     multiprocess.mark_process_dead(worker.pid)
+
+
+# Registry-scoring job workers beside the web workers (`make run` sets
+# JOBS_EMBEDDED_WORKERS=1 so the quick start stays one command). Each is its own
+# process (`flask --app api jobs worker`, a fresh interpreter: nothing forked
+# from this master), restarted if it dies, stopped with SIGTERM when gunicorn
+# exits (a job in progress goes back to the queue and resumes). In production
+# run them as their own service instead and leave this at 0.
+_jobs = {"procs": [], "stopping": False}
+
+
+def _supervise(slot: int) -> None:
+    import subprocess
+    import sys
+    import time
+    while not _jobs["stopping"]:
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "api", "jobs", "worker"])
+        _jobs["procs"][slot] = proc
+        proc.wait()
+        if not _jobs["stopping"]:
+            time.sleep(2)  # it died: start another, without spinning
+
+
+def when_ready(server):
+    import threading
+    n = int(os.environ.get("JOBS_EMBEDDED_WORKERS", "0"))
+    _jobs["procs"] = [None] * n
+    for slot in range(n):
+        threading.Thread(target=_supervise, args=(slot,), name=f"job-worker-{slot}", daemon=True).start()
+    if n:
+        server.log.info("started %d job worker(s)", n)
+
+
+def on_exit(server):
+    _jobs["stopping"] = True
+    for proc in _jobs["procs"]:
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+    for proc in _jobs["procs"]:
+        if proc is not None:
+            try:
+                proc.wait(timeout=graceful_timeout)
+            except Exception:
+                proc.kill()

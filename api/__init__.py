@@ -76,9 +76,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_errors(app)  # after Api(): our problem+json handlers replace flask-smorest's
 
     from api.blueprints import feedback, firms, impressions, ops, recommendations, reference
+    from api.jobs import views as jobs
 
-    limiter = limits.init_app(app, (recommendations.blp, firms.blp, feedback.blp, impressions.blp))
-    for blp in (recommendations.blp, firms.blp, feedback.blp, impressions.blp, reference.blp, ops.blp):
+    limiter = limits.init_app(app, (recommendations.blp, firms.blp, feedback.blp, impressions.blp, jobs.blp))
+    for blp in (recommendations.blp, firms.blp, feedback.blp, impressions.blp, jobs.blp, reference.blp, ops.blp):
         api.register_blueprint(blp)
 
     # the web app for borsisti and Chamber staff: sign-in, then server-rendered pages
@@ -88,6 +89,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.init_app(app)
 
     from api.cli import alembic_head, register as register_cli
+    from api.jobs.cli import register as register_jobs_cli
     app.extensions["alembic_head"] = alembic_head()
     register_cli(app)
+    register_jobs_cli(app)
     return app

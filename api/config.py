@@ -14,9 +14,15 @@ ENV_KEYS = ("DATABASE_URL", "RATELIMIT_STORAGE_URI", "API_RATE_LIMIT", "MODELS_D
             # web app (issue #9)
             "SECRET_KEY", "SESSION_COOKIE_SECURE", "LOGIN_RATE_LIMIT",
             # learning from outcomes (issue #11)
-            "EXPLORATION_SHARE_API", "EXPLORATION_SHARE_WEB")
+            "EXPLORATION_SHARE_API", "EXPLORATION_SHARE_WEB",
+            # registry scoring jobs (issue #12)
+            "JOBS_DIR", "JOB_MAX_BYTES", "JOB_MAX_ROWS", "JOB_MAX_CONCURRENT", "JOB_RESULT_DAYS",
+            "JOB_LEASE_SECONDS", "JOB_POLL_SECONDS", "JOB_CHUNK_ROWS", "JOB_PROCESSES", "JOB_MAX_ATTEMPTS")
 INT_KEYS = {"MODEL_CHECK_SECONDS", "MAX_CONTENT_LENGTH", "BATCH_MAX_ROWS", "BATCH_ROWS_PER_HIT",
-            "API_KEY_CACHE_SECONDS", "HISTORY_MAX_PER_FIRM", "TRUSTED_PROXIES"}
+            "API_KEY_CACHE_SECONDS", "HISTORY_MAX_PER_FIRM", "TRUSTED_PROXIES",
+            "JOB_MAX_BYTES", "JOB_MAX_ROWS", "JOB_MAX_CONCURRENT", "JOB_LEASE_SECONDS", "JOB_CHUNK_ROWS",
+            "JOB_PROCESSES", "JOB_MAX_ATTEMPTS"}
+FLOAT_KEYS = {"JOB_RESULT_DAYS", "JOB_POLL_SECONDS"}
 BOOL_KEYS = {"SESSION_COOKIE_SECURE"}
 EXPLORATION_KEYS = ("EXPLORATION_SHARE_API", "EXPLORATION_SHARE_WEB")
 MAX_EXPLORATION_SHARE = 0.3  # at most 3 of 10 slots go to markets whose outcomes are still uncertain
@@ -47,6 +53,18 @@ class DefaultConfig:
     # (a request may override it with ?explore=) and the web app's recommendation page.
     EXPLORATION_SHARE_API = 0.1             # 1 of 10 slots
     EXPLORATION_SHARE_WEB = 0.0             # off on the web page
+
+    # registry scoring jobs (api/jobs): files under JOBS_DIR, the queue in the database
+    JOBS_DIR = None                         # default: <instance>/jobs; shared storage when workers run on several hosts
+    JOB_MAX_BYTES = 200 * 1024 * 1024       # per uploaded file (413 beyond)
+    JOB_MAX_ROWS = 500_000                  # data rows per file (413 beyond)
+    JOB_MAX_CONCURRENT = 2                  # queued + running jobs per tenant (429 beyond)
+    JOB_RESULT_DAYS = 7                     # results and files deleted this long after a job ends (then 410)
+    JOB_LEASE_SECONDS = 60                  # a running job whose worker stops renewing this long is taken over
+    JOB_POLL_SECONDS = 1.0                  # an idle worker looks for work this often
+    JOB_CHUNK_ROWS = 20_000                 # rows committed at a time: what a killed worker can lose and redo
+    JOB_PROCESSES = 1                       # scoring processes per job worker (start more workers to scale)
+    JOB_MAX_ATTEMPTS = 3                    # a job whose workers died this many times fails
     API_TITLE = "Export recommender API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
@@ -79,6 +97,8 @@ def from_env() -> dict:
             value = os.environ[key]
             if key in INT_KEYS:
                 value = int(value)
+            elif key in FLOAT_KEYS:
+                value = float(value)
             elif key in BOOL_KEYS:
                 value = value.strip().lower() in ("1", "true", "yes", "on")
             out[key] = value

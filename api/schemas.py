@@ -14,7 +14,7 @@ from api.vat import is_valid_partita_iva
 from recommender.errors import InvalidInput
 from recommender.maturity import QUESTION_IDS
 from recommender.recommend import FirmProfile
-from recommender.recommend.profile import KNOWN_FIELDS
+from recommender.recommend.profile import KNOWN_FIELDS, MAX_LANGUAGES, MAX_LENGTHS, MAX_MARKET_LENGTH, MAX_MARKETS
 
 
 @lru_cache(maxsize=4096)
@@ -52,14 +52,19 @@ class FirmProfileIn(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(validate=validate.Length(max=200), metadata={"example": "Ceramiche Rossi srl"})
-    ateco = fields.String(required=True, validate=validate.Length(min=1, max=20), metadata={"example": "23.31"})
-    province = fields.String(validate=validate.Length(max=60), metadata={"example": "MO"})
-    district = fields.String(validate=validate.Length(max=120), metadata={"example": "piastrelle-di-sassuolo"})
+    # the size limits are the library's (recommender.recommend.profile), stated once
+    name = fields.String(validate=validate.Length(max=MAX_LENGTHS["name"]), metadata={"example": "Ceramiche Rossi srl"})
+    ateco = fields.String(required=True, validate=validate.Length(min=1, max=MAX_LENGTHS["ateco"]),
+                          metadata={"example": "23.31"})
+    province = fields.String(validate=validate.Length(max=MAX_LENGTHS["province"]), metadata={"example": "MO"})
+    district = fields.String(validate=validate.Length(max=MAX_LENGTHS["district"]),
+                             metadata={"example": "piastrelle-di-sassuolo"})
     customer_type = fields.String(validate=validate.OneOf(["b2b", "b2c", "both"]))
-    current_markets = fields.List(fields.String(validate=validate.Length(max=60)), validate=validate.Length(max=80))
-    excluded_markets = fields.List(fields.String(validate=validate.Length(max=60)), validate=validate.Length(max=80))
-    languages = fields.List(fields.String(validate=validate.Length(max=10)), validate=validate.Length(max=20))
+    current_markets = fields.List(fields.String(validate=validate.Length(max=MAX_MARKET_LENGTH)),
+                                  validate=validate.Length(max=MAX_MARKETS))
+    excluded_markets = fields.List(fields.String(validate=validate.Length(max=MAX_MARKET_LENGTH)),
+                                   validate=validate.Length(max=MAX_MARKETS))
+    languages = fields.List(fields.String(validate=validate.Length(max=10)), validate=validate.Length(max=MAX_LANGUAGES))
     employees = WholeNumber(validate=validate.Range(min=0, max=1_000_000))
     maturity_level = WholeNumber(validate=validate.Range(min=1, max=4))
     maturity_answers = fields.Nested(MaturityAnswers)

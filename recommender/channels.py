@@ -84,17 +84,25 @@ def audience_fit(channel: Channel, customer_type: str) -> float:
     return 0.7 if channel.audience == "both" else 0.0
 
 
+def _missing(channel: Channel, level: int, yes: frozenset | None) -> tuple[str, ...]:
+    """The rule of :func:`missing_steps` on the maturity's key (level, capabilities answered yes or None)."""
+    if yes is not None:
+        return tuple(p for p in channel.prerequisites if p not in yes)
+    return () if level >= channel.min_maturity else channel.prerequisites
+
+
+def _reachable(channel: Channel, level: int, yes: frozenset | None, missing: tuple[str, ...]) -> bool:
+    return level >= channel.min_maturity and (yes is None or not missing)
+
+
 def missing_steps(channel: Channel, maturity) -> tuple[str, ...]:
     """Capabilities the firm lacks for this channel (all prerequisites when only a level is known)."""
-    answers = getattr(maturity, "answers", None) or {}
-    if answers:
-        return tuple(p for p in channel.prerequisites if not answers.get(p))
-    return () if maturity.level >= channel.min_maturity else channel.prerequisites
+    return _missing(channel, *_maturity_key(maturity))
 
 
 def is_reachable(channel: Channel, maturity) -> bool:
-    answers = getattr(maturity, "answers", None) or {}
-    return maturity.level >= channel.min_maturity and (not answers or not missing_steps(channel, maturity))
+    level, yes = _maturity_key(maturity)
+    return _reachable(channel, level, yes, _missing(channel, level, yes))
 
 
 def _maturity_key(maturity) -> tuple[int, frozenset | None]:
@@ -118,8 +126,16 @@ def channels_for_market(iso3: str, model_sector: str, customer_type: str, maturi
 
 
 @lru_cache(maxsize=65536)
-def _ranked(iso3: str, model_sector: str, customer_type: str, level: int, yes: frozenset | None) -> tuple[dict, ...]:
-    maturity = MaturityKey(level, yes)
+def top_channel_ids(iso3: str, model_sector: str, customer_type: str, level: int, yes: frozenset | None,
+                    k: int = 3) -> tuple[str, ...]:
+    """The ids of :func:`channels_for_market`'s first ``k`` channels (maturity as its key), cheaply."""
+    return tuple(c.channel_id for c, _, _, _ in _order(iso3, model_sector, customer_type, level, yes)[:k])
+
+
+@lru_cache(maxsize=8192)
+def _eligible(iso3: str, model_sector: str, customer_type: str) -> tuple[tuple[Channel, float], ...]:
+    """The channels offered in the market to the sector and customer type, with
+    their score before reachability (what does not depend on the firm's maturity)."""
     out = []
     for c in load_catalogue():
         if not operates_in(c, iso3) or not fits_sector(c, model_sector):
@@ -127,18 +143,32 @@ def _ranked(iso3: str, model_sector: str, customer_type: str, level: int, yes: f
         aud = audience_fit(c, customer_type)
         if aud == 0:
             continue
-        reachable = is_reachable(c, maturity)
-        score = (WEIGHTS["audience"] * aud + WEIGHTS["sector"] * (1.0 if c.sector_fit != ("*",) else 0.6)
-                 + WEIGHTS["specificity"] * (0.5 if c.is_global else 1.0) + WEIGHTS["reachable"] * reachable)
-        out.append({"channel_id": c.channel_id, "name": c.name, "type": c.type, "audience": c.audience,
-                    "reachable": reachable, "score": round(score, 3), "min_maturity": c.min_maturity,
-                    "steps_to_reach": [] if reachable else list(missing_steps(c, maturity)),
-                    "prerequisites": list(c.prerequisites),
-                    "setup_effort": c.setup_effort, "cost_model": c.cost_model,
-                    "requirements_it": c.requirements_it, "requirements_en": c.requirements_en,
-                    "as_of": c.as_of, "source_note": c.source_note})
-    out.sort(key=lambda d: (-d["score"], d["channel_id"]))
+        out.append((c, WEIGHTS["audience"] * aud + WEIGHTS["sector"] * (1.0 if c.sector_fit != ("*",) else 0.6)
+                    + WEIGHTS["specificity"] * (0.5 if c.is_global else 1.0)))
     return tuple(out)
+
+
+def _order(iso3: str, model_sector: str, customer_type: str, level: int, yes: frozenset | None) -> list[tuple]:
+    """[(channel, score, reachable, missing steps)], best first (score, then channel id)."""
+    out = []
+    for c, base in _eligible(iso3, model_sector, customer_type):
+        missing = _missing(c, level, yes)
+        reachable = _reachable(c, level, yes, missing)
+        out.append((c, round(base + WEIGHTS["reachable"] * reachable, 3), reachable, missing))
+    out.sort(key=lambda t: (-t[1], t[0].channel_id))
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _ranked(iso3: str, model_sector: str, customer_type: str, level: int, yes: frozenset | None) -> tuple[dict, ...]:
+    return tuple({"channel_id": c.channel_id, "name": c.name, "type": c.type, "audience": c.audience,
+                  "reachable": reachable, "score": score, "min_maturity": c.min_maturity,
+                  "steps_to_reach": [] if reachable else list(missing),
+                  "prerequisites": list(c.prerequisites),
+                  "setup_effort": c.setup_effort, "cost_model": c.cost_model,
+                  "requirements_it": c.requirements_it, "requirements_en": c.requirements_en,
+                  "as_of": c.as_of, "source_note": c.source_note}
+                 for c, score, reachable, missing in _order(iso3, model_sector, customer_type, level, yes))
 
 
 def overall_channels(markets: list[str], model_sector: str, customer_type: str, maturity, k: int = 5) -> list[dict]:

@@ -47,3 +47,44 @@ EXPLORED = "explored"        # shown in an exploration slot
 SUCCESS = "success"          # 1 first sale, 0 abandoned
 OUTCOME_DATE = "date"
 IMPRESSION = "impression_id"
+
+# Registry scoring (recommender.batch): the input file's columns, as the API's CSV
+# upload has them (the 12 questionnaire ids of recommender.maturity come after these)
+IN_NAME = "name"
+IN_ATECO = "ateco"
+IN_PROVINCE = "province"
+IN_DISTRICT = "district"
+IN_CUSTOMER_TYPE = "customer_type"
+IN_MATURITY_LEVEL = "maturity_level"
+IN_CURRENT_MARKETS = "current_markets"
+IN_EXCLUDED_MARKETS = "excluded_markets"
+IN_LANGUAGES = "languages"
+IN_EMPLOYEES = "employees"
+INPUT_PROFILE_COLUMNS = (IN_NAME, IN_ATECO, IN_PROVINCE, IN_DISTRICT, IN_CUSTOMER_TYPE, IN_MATURITY_LEVEL,
+                         IN_CURRENT_MARKETS, IN_EXCLUDED_MARKETS, IN_LANGUAGES, IN_EMPLOYEES)
+INPUT_LIST_COLUMNS = (IN_CURRENT_MARKETS, IN_EXCLUDED_MARKETS, IN_LANGUAGES)
+INPUT_INT_COLUMNS = (IN_MATURITY_LEVEL, IN_EMPLOYEES)
+
+# Registry scoring output, long format: one row per (firm row, recommended market)
+ROW = "row"                  # the firm's row in the input: CSV line / sheet row (header = 1)
+NAME = "name"
+RANK = "rank"
+# MARKET (ISO3) as above
+MARKET_NAME = "market_name"  # in the run's language
+SCORE = "score"
+PEERS = "peers"              # the score's parts (recommender.recommend.score.PARTS)
+FORECAST = "forecast"
+UNREALISED = "unrealised"
+EVIDENCE = "evidence"
+HORIZON = "horizon"          # now | prepare
+NEEDS_LEVEL = "needs_level"
+STATUS = "status"            # new | expand
+RESTRICTION = "restriction"  # "" or the restriction level (e.g. partial)
+CHANNELS = "channels"        # the market's top channel ids, best first, ";"-separated
+MODEL_VERSION = "model_version"
+
+# Registry scoring errors file: one row per rejected field of a rejected row
+FIELD = "field"
+REASON = "reason"
+ERROR_VALUE = "value"
+SUGGESTIONS = "suggestions"

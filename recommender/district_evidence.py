@@ -55,6 +55,28 @@ def own_rows(table: pd.DataFrame, division: str, province: str | None, district_
     return table.iloc[0:0]
 
 
+class OwnRowIndex:
+    """:func:`own_rows`' row ids for every (division, district) and (division,
+    province) at once: one pass over the table instead of one filter per firm."""
+
+    def __init__(self, table: pd.DataFrame):
+        self.by_district: dict[tuple[str, str], set] = {}
+        self.by_province: dict[tuple[str, str], set] = {}
+        for i, division, slugs, provinces in zip(table.index, table["ateco_division"], table["district_slugs"],
+                                                  table["provinces"]):
+            for slug in str(slugs).split(";"):
+                self.by_district.setdefault((division, slug), set()).add(i)
+            for province in str(provinces).split(";"):
+                self.by_province.setdefault((division, province), set()).add(i)
+
+    def ids(self, division: str, province: str | None, district_slug: str | None) -> frozenset:
+        if district_slug:
+            return frozenset(self.by_district.get((division, district_slug), ()))
+        if province:
+            return frozenset(self.by_province.get((division, province), ()))
+        return frozenset()
+
+
 def evidence(model_sector: str, division: str, province: str | None = None, district_slug: str | None = None,
              exclude: frozenset[str] = frozenset(), data_dir=None) -> tuple[pd.Series, dict[str, list[Citation]]]:
     """(evidence value per iso3, citations per iso3 for the firm's own district)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from recommender.errors import FieldError, InvalidInput
 
@@ -91,14 +92,26 @@ def assess(level=None, answers: dict | None = None) -> Maturity:
     if level is None and not answers:
         raise InvalidInput([FieldError("maturity_level", "web maturity is required: maturity_level 1-4 or maturity_answers")])
     if level is not None:
-        try:
-            lv = int(level)
-            if isinstance(level, bool) or str(level).strip() != str(lv) or not 1 <= lv <= 4:
-                raise ValueError
-        except (TypeError, ValueError):
-            raise InvalidInput([FieldError("maturity_level", "must be a whole number from 1 (very low) to 4 (very high)",
-                                           value=level)]) from None
-        return Maturity(level=lv, score=None, source="level")
+        if isinstance(level, (int, str)) and not isinstance(level, bool):
+            return _level_only(level)  # a registry repeats four levels: one Maturity each
+        return _level_only.__wrapped__(level)
+    return _questionnaire(answers)
+
+
+@lru_cache(maxsize=256)
+def _level_only(level) -> Maturity:
+    """A Maturity from a level 1-4 alone (immutable, so shared)."""
+    try:
+        lv = int(level)
+        if isinstance(level, bool) or str(level).strip() != str(lv) or not 1 <= lv <= 4:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InvalidInput([FieldError("maturity_level", "must be a whole number from 1 (very low) to 4 (very high)",
+                                       value=level)]) from None
+    return Maturity(level=lv, score=None, source="level")
+
+
+def _questionnaire(answers) -> Maturity:
     if not isinstance(answers, dict):
         raise InvalidInput([FieldError("maturity_answers", "must be an object of question id -> yes/no")])
     errors, parsed = [], {}

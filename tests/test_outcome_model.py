@@ -254,3 +254,14 @@ def test_channel_outcomes_reorder_the_channels_and_say_what_was_learned(rec):
     assert learned[0]["channel_id"] == third  # 10 firms sold through it, none through the two above it
     assert learned[0]["lift"] > 1 and learned[0]["learned"][0]["firms_sold"] == 10
     assert learned[0]["prior"]["rule_score"] == channels[2]["score"]
+
+
+def test_registry_scoring_ranks_like_recommend_under_learned_outcomes(rec):
+    """recommend_compact (registry scoring) applies the shared, k-anonymous lifts like recommend() without a Chamber."""
+    p = FirmProfile.from_dict(SASSUOLO)
+    top = rec.recommend(p, k=10)["markets"][0]["iso3"]
+    learned = _fitted(rec, _trials(1, 12, top, 0, locality="piastrelle-di-sassuolo"))
+    full = learned.recommend(p, k=10)
+    compact = learned.recommend_compact(p, k=10)
+    assert [(m["iso3"], m["score"]) for m in full["markets"]] == [(row[1], row[3]) for row in compact]
+    assert compact[0][1] != top

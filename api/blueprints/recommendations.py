@@ -5,15 +5,15 @@ from __future__ import annotations
 from flask import current_app, g, request
 from marshmallow import ValidationError
 
-from api import csv_upload
 from api.arguments import Blueprint
-from api.errors import ApiProblem, _flatten_marshmallow
+from api.errors import ApiProblem, _flatten_marshmallow, field_errors
 from api.fast_json import json_response
 from api.request_body import json_body
 from api.schemas import firm_profile, BatchIn, BatchOut, FirmProfileIn, Recommendation, RecommendQuery
+from recommender.batch.read import COLUMNS as CSV_COLUMNS, open_input
+from recommender.batch.rows import check_row
 
 blp = Blueprint("recommendations", __name__, url_prefix="/api/v1", description="Recommendations for firms")
-CSV_COLUMNS = csv_upload.CSV_COLUMNS
 
 
 @blp.route("/recommendations", methods=["POST"])
@@ -30,11 +30,21 @@ def recommend(profile, lang, k):
 
 
 def _rows() -> tuple[list[dict], bool]:
-    """[{"line", "data", "errors"}] from a multipart `file`, a text/csv body or JSON; and whether it was CSV."""
+    """[{"line", "data" or "profile", "errors"}] from a multipart `file`, a text/csv body or JSON; and
+    whether it was CSV. CSV rows are checked by the library's one row validation (the same as
+    registry scoring's, recommender.batch.rows); JSON rows by FirmProfileIn in the view."""
     upload = request.files.get("file") if request.mimetype == "multipart/form-data" else None
     if upload is not None or request.mimetype in ("text/csv", "application/csv", "text/plain"):
         raw = upload.read() if upload is not None else request.get_data(cache=True)
-        return [{"line": r.line, "data": r.data, "errors": r.errors} for r in csv_upload.parse(raw)], True
+        inp = open_input(raw)  # a bad header or a NUL character: InvalidInput, a 422 listing the file's errors
+        rows = []
+        for line, cells, row_errors in inp.rows():
+            verdict = check_row(inp.header, cells, inp.list_separators, row_errors)
+            if isinstance(verdict, list):
+                rows.append({"line": line, "profile": None, "errors": field_errors(verdict)})
+            else:
+                rows.append({"line": line, "profile": verdict, "errors": []})
+        return rows, True
     if request.mimetype == "multipart/form-data":
         raise ApiProblem(422, "Invalid input", "no CSV file", [{"field": "file", "reason": "required"}])
     if not request.is_json:
@@ -80,13 +90,14 @@ def batch(lang, k):
     for r in rows:
         prefix = f"row {r['line']}" if is_csv else f"firms[{r['line']}]"
         errors = list(r["errors"])
-        if r["data"] or not errors:  # shape and meaning of every field, beside the row's own CSV errors
+        if not is_csv:
             errors += _flatten_marshmallow(schema.validate(r["data"]))
         if errors:
             errs = [{**e, "field": f"{prefix}.{e['field']}" if e["field"] else prefix} for e in errors]
             out.append({"row": r["line"], "ok": False, "result": None, "errors": errs})
             continue
-        result = rec.recommend(firm_profile(r["data"]), k=k, lang=lang, tenant=g.caller.tenant_id)
+        result = rec.recommend(r["profile"] if is_csv else firm_profile(r["data"]), k=k, lang=lang,
+                               tenant=g.caller.tenant_id)
         out.append({"row": r["line"], "ok": True, "result": result, "errors": None})
         ok += 1
     return json_response({"rows": out, "ok": ok, "failed": len(rows) - ok, "model_version": rec.model.version})

@@ -1,6 +1,6 @@
 """Database tables: tenants (Chambers), their API keys and users, firms,
 their dated maturity questionnaires, stored recommendations, the impressions
-they were shown as, and feedback. Plain SQLAlchemy 2 so batch and training code
+they were shown as, feedback and registry-scoring jobs. Plain SQLAlchemy 2 so batch and training code
 can use them without Flask. Every tenant-owned row carries ``tenant_id``;
 queries always filter on it (see api/blueprints)."""
 
@@ -200,3 +200,42 @@ class MaturityAssessment(Base):
 
 
 Index("ix_firms_tenant_created", Firm.tenant_id, Firm.id)
+
+
+class Job(Base):
+    """A registry-scoring job (api/jobs): a Chamber's uploaded file, scored by a
+    job worker into a compact result and an errors file kept under JOBS_DIR.
+
+    The table is also the queue: a worker claims a ``queued`` job, or a
+    ``running`` one whose lease ran out (its worker died), with one
+    compare-and-set UPDATE, and renews ``lease_until`` while it works
+    (api/jobs/queue.py). ``id`` is random, so ids say nothing about other
+    Chambers' jobs; every query filters on ``tenant_id`` as well."""
+
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued | running | done | failed | expired
+    k: Mapped[int] = mapped_column(Integer)
+    lang: Mapped[str] = mapped_column(String(2))
+    input_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    input_format: Mapped[str] = mapped_column(String(10))   # csv | xlsx | parquet
+    input_bytes: Mapped[int] = mapped_column(Integer)
+    input_sha256: Mapped[str] = mapped_column(String(64))
+    rows_estimate: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    rows_ok: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    model_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # why a job failed: {"detail", "errors"}
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+Index("ix_jobs_tenant_created", Job.tenant_id, Job.created_at)
+Index("ix_jobs_status_created", Job.status, Job.created_at)

@@ -68,9 +68,14 @@ def resolve_ateco(code, field: str = "ateco") -> AtecoDivision:
 
     Valid in any of the ATECO 2025, 2022 or 2007 editions (ISTAT, via the
     ``ateco`` package). Raises :class:`LookupFailed` naming ``field`` with the
-    closest valid codes otherwise.
+    closest valid codes otherwise. Codes found are remembered (a registry
+    repeats a few hundred codes over and over; the result is immutable).
     """
-    text = "" if code is None else str(code)
+    return _resolve("" if code is None else str(code), field)
+
+
+@lru_cache(maxsize=16_384)
+def _resolve(text: str, field: str) -> AtecoDivision:
     for form in _candidates(text):
         for ed in EDITIONS:
             node = ateco.lookup(form, edition=ed)

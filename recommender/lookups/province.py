@@ -55,8 +55,13 @@ def _comuni() -> dict[str, str]:
 
 
 def resolve_province(text, field: str = "province") -> Province:
-    """"MO", "mo", "Modena", "Reggio Emilia", "Forlì", "Bozen" or a comune ("Sassuolo") -> Province."""
-    raw = "" if text is None else str(text).strip()
+    """"MO", "mo", "Modena", "Reggio Emilia", "Forlì", "Bozen" or a comune ("Sassuolo") -> Province.
+    Names found are remembered (the result is immutable)."""
+    return _resolve("" if text is None else str(text).strip(), field)
+
+
+@lru_cache(maxsize=16_384)
+def _resolve(raw: str, field: str) -> Province:
     provinces = _provinces()
     if raw.upper() in provinces:
         return provinces[raw.upper()]

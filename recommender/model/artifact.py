@@ -32,6 +32,7 @@ import pandas as pd
 from recommender import config
 from recommender.data.tables import sha256_file
 from recommender.errors import ModelError
+from recommender.model import current
 from recommender.features.market import FEATURES, to_model_matrix
 
 MODEL_FILE = "model.txt"
@@ -40,7 +41,7 @@ SERVING_TABLE_FILE = "serving_table.parquet"  # format 2
 OUTCOMES_FILE = "outcomes.parquet"            # optional: the outcome model's fitted cells (recommender.outcomes)
 MANIFEST_FILE = "manifest.json"
 CARD_FILE = "MODEL_CARD.md"
-CURRENT_FILE = "CURRENT"
+CURRENT_FILE = current.CURRENT_FILE
 
 
 @dataclass
@@ -67,19 +68,10 @@ class LoadedModel:
 
 
 def _models_dir(models_dir) -> Path:
-    return Path(models_dir or config.models_dir())
+    return current.models_dir(models_dir)
 
 
-def current_version(models_dir=None) -> str:
-    """The version named by models/CURRENT (cheap: one small file read)."""
-    path = _models_dir(models_dir) / CURRENT_FILE
-    try:
-        version = path.read_text().strip()
-    except FileNotFoundError:
-        raise ModelError(f"{path} not found: no model has been promoted (run python -m recommender.train)") from None
-    if not version or "/" in version or version.startswith("."):
-        raise ModelError(f"{path} does not name a valid version: {version!r}")
-    return version
+current_version = current.current_version  # (models_dir=None) -> str; lives in recommender.model.current
 
 
 def verify(version_dir: Path) -> dict:

@@ -7,7 +7,16 @@
     result = rec.recommend(FirmProfile.from_dict({"ateco": "23.31", "province": "MO", "maturity_level": 2}))
 """
 
-from recommender.recommend.engine import Recommender
-from recommender.recommend.profile import FirmProfile
-
 __all__ = ["FirmProfile", "Recommender"]
+
+
+def __getattr__(name: str):
+    """Imported on first use (PEP 562): light modules of this package, such as
+    ``arguments``, stay importable without the engine's pandas and scipy."""
+    if name == "Recommender":
+        from recommender.recommend.engine import Recommender
+        return Recommender
+    if name == "FirmProfile":
+        from recommender.recommend.profile import FirmProfile
+        return FirmProfile
+    raise AttributeError(name)

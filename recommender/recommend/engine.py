@@ -23,24 +23,71 @@ from __future__ import annotations
 import copy
 from dataclasses import asdict
 from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
 
 
 from recommender import columns as C
-from recommender.channels import MaturityKey, channels_for_market, overall_channels
+from recommender.channels import MaturityKey, channels_for_market, overall_channels, top_channel_ids
 from recommender.data import load_table
-from recommender.district_evidence import destinations, evidence_given, own_rows
+from recommender.district_evidence import OwnRowIndex, destinations, evidence_given
 from recommender.errors import FieldError, InvalidInput, ModelError
 from recommender.maturity import LABELS as LEVEL_LABELS
 from recommender.model.artifact import LoadedModel
 from recommender.next_steps import next_steps
 from recommender.outcomes.exploration import choose_explored, exploration_slots
 from recommender.outcomes.impressions import locality, size_class
-from recommender.outcomes.model import channel_base, channel_prior_base
+from recommender.outcomes.model import SHARED_VIEW, channel_base, channel_prior_base
 from recommender.outcomes.serving import OutcomeAdjuster
 from recommender.recommend import reasons as R
-from recommender.recommend.readiness import demand_parts, demandingness, required_level
+from recommender.recommend.arguments import check_arguments
+from recommender.recommend.readiness import demand_parts, demandingness, horizon, required_level
 from recommender.recommend.profile import FirmProfile
 from recommender.recommend.score import CUSTOMER_DEMAND_TYPES, PARTS, blend, default_customer_type, market_parts
+
+#: the fields of one market of :meth:`Recommender.recommend_compact`, in order
+COMPACT_FIELDS = (C.RANK, C.MARKET, C.MARKET_NAME, C.SCORE, *PARTS, C.HORIZON, C.NEEDS_LEVEL, C.STATUS,
+                  C.RESTRICTION, C.CHANNELS)
+
+
+class _Selection(NamedTuple):
+    sector: str
+    customer: str
+    own: frozenset
+    ranked: dict
+    demanding: dict
+    dparts: dict
+    chosen: list      # [(iso3, restriction or None)], best first, at most k
+    embargoed: list   # [(iso3, restriction)]
+    view: int | None  # the outcome model's view (the Chamber's own or the shared one), None without outcomes
+    lifts: dict       # iso3 -> outcome Lift, for markets with recorded outcomes
+    explored: frozenset  # markets in exploration slots that the plain ranking would not have shown
+
+
+def _place(profile: FirmProfile) -> tuple:
+    """(division, model sector, province sigla, district slug): what the ranking takes of the firm's place."""
+    return (profile.ateco.division, profile.ateco.model_sector,
+            profile.province.sigla if profile.province is not None else None,
+            profile.district.slug if profile.district is not None else None)
+
+
+STATUSES = ("new", "expand")
+
+
+def market_status(already_served: bool) -> str:
+    """"expand" for a market the firm already serves, else "new"."""
+    return STATUSES[bool(already_served)]
+
+
+def market_status_codes(already_served: np.ndarray) -> np.ndarray:
+    """:func:`market_status` for many markets at once, as indices into :data:`STATUSES`."""
+    return already_served.astype(np.int8)
+
+
+def _yes(maturity) -> frozenset | None:
+    """The capabilities answered yes (None when only a level was given)."""
+    return frozenset(q for q, v in maturity.answers.items() if v) if maturity.answers else None
 
 
 def tally_channels(per_market: dict[str, list[dict]], k: int = 5) -> list[dict]:
@@ -82,16 +129,16 @@ class Recommender:
         self._own = lru_cache(maxsize=cache_size)(self._own_uncached)
         # a market's reasons for a (sector, customer type, district evidence): computed once, then shared
         self._explained = lru_cache(maxsize=cache_size * 16)(self._explained_uncached)
+        self._needs = lru_cache(maxsize=64)(self._needs_uncached)
         self._destinations = destinations(data_dir)
+        self._own_index = OwnRowIndex(self._destinations)
         # outcomes: Eurostat e-sales by size class (the channel prior) and, once learned, the lifts
         self.channel_base = channel_base(load_table("esales", data_dir), self.countries.reset_index())
         learned = model.manifest.get("outcomes")
         self.outcomes = (OutcomeAdjuster(model.outcomes, learned["params"], self.channel_base, learned["version"],
                                          learned["learned_from"])
                          if learned is not None and model.outcomes is not None else None)
-        self._adjusted = lru_cache(maxsize=cache_size)(self._adjusted_uncached)
-        self._channels = lru_cache(maxsize=cache_size * 16)(self._channels_uncached)
-        self._bounds = lru_cache(maxsize=cache_size)(self._bounds_uncached)
+        self._outcome_caches(cache_size)
         self._rows = {key: q.set_index(C.IMPORTER).to_dict("index")
                       for key, q in self.serving.groupby([C.SECTOR, C.DEMAND])}
         # the parts that depend only on (sector, customer type): 45 frames, ~0.8 s once per process,
@@ -109,10 +156,15 @@ class Recommender:
         simulator and the replay evaluation use it; the service loads a version)."""
         other = copy.copy(self)
         other.outcomes = adjuster
-        other._adjusted = lru_cache(maxsize=4096)(other._adjusted_uncached)
-        other._channels = lru_cache(maxsize=65536)(other._channels_uncached)
-        other._bounds = lru_cache(maxsize=4096)(other._bounds_uncached)
+        other._outcome_caches(4096)
         return other
+
+    def _outcome_caches(self, cache_size: int) -> None:
+        """The caches whose values depend on the outcome lifts."""
+        self._adjusted = lru_cache(maxsize=cache_size)(self._adjusted_uncached)
+        self._channels = lru_cache(maxsize=cache_size * 16)(self._channels_uncached)
+        self._bounds = lru_cache(maxsize=cache_size)(self._bounds_uncached)
+        self._ranking = lru_cache(maxsize=cache_size * 4)(self._ranking_uncached)
 
     def demand_weights(self, model_sector: str, customer_type: str) -> dict[str, float]:
         """Italy's 2022 mix over the demand types the customer type stands for."""
@@ -129,96 +181,55 @@ class Recommender:
         aggregates of other Chambers adjust the ranking; None = only the
         aggregates); ``explore`` the share of the ``k`` slots (0 to 0.3) given to
         markets whose outcomes are still uncertain (see recommender.outcomes)."""
-        if lang not in ("it", "en"):
-            raise InvalidInput([FieldError("lang", "must be it or en", value=lang, suggestions=("it", "en"))])
-        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 30:
-            raise InvalidInput([FieldError("k", "must be a whole number from 1 to 30", value=k)])
-        sector = profile.ateco.model_sector
-        if sector is None:
-            raise InvalidInput([FieldError(
-                "ateco", "services are not covered: the trade model ranks markets for goods "
-                         "(agriculture, mining, manufacturing, ATECO 01-33)", value=profile.ateco.division)])
-        customer = profile.customer_type or self.default_customer_type(sector)
         m = profile.maturity
-        province = profile.province.sigla if profile.province is not None else None
+        sel = self._select(*_place(profile), profile.customer_type, profile.languages, profile.excluded_markets,
+                           k, lang, tenant, explore)
+        sector, customer, own, yes = sel.sector, sel.customer, sel.own, _yes(m)
         district = profile.district.slug if profile.district is not None else None
-        own = self._own(profile.ateco.division, province, district)
-        order, ranked = self._ranked(sector, customer, own)
-        demanding, dparts = self._demandingness(profile.languages)
-        yes = frozenset(q for q, v in m.answers.items() if v) if m.answers else None
+        size = size_class(profile.employees)
+        adjuster, view = self.outcomes, sel.view
         level_it, level_en = LEVEL_LABELS[m.level]
 
-        try:
-            n_explore = exploration_slots(k, explore)
-        except (TypeError, ValueError):
-            raise InvalidInput([FieldError("explore", "must be a number from 0 to 0.3 (share of the k slots)",
-                                           value=explore)]) from None
-        adjuster = self.outcomes
-        view = adjuster.view_of(tenant) if adjuster is not None else None
-        loc = locality(district, province)
-        size = size_class(profile.employees)
-        lifts = {}
-        if adjuster is not None and adjuster.has_market_cells(view, sector):
-            order, lifts = self._adjusted(sector, customer, own, view, loc)
-
-        excluded, eligible = [], []
-        for iso3 in order:
-            if iso3 in profile.excluded_markets:
-                continue
-            restriction = self.restricted.get(iso3)
-            if restriction and restriction["level"] == "embargo":
-                excluded.append({"iso3": iso3, "reason": "embargo",
-                                 "note": restriction["measures_it" if lang == "it" else "measures_en"]})
-                continue
-            eligible.append(iso3)
-        chosen, explored = eligible[:k], frozenset()
-        if n_explore:
-            head = eligible[:k - n_explore]
-            bounds, untried = self._bounds(view, sector, loc) if adjuster is not None else ({}, 1.0)
-            beta = adjuster.params["scale"]["beta"] if adjuster is not None else 1.0
-            candidates = [(iso3, float(ranked[iso3]["score"]), bounds.get(iso3, untried) ** (1.0 / beta))
-                          for iso3 in eligible[k - n_explore:]]
-            picks = choose_explored(candidates, n_explore)
-            chosen, explored = head + picks, frozenset(picks) - frozenset(eligible[:k])
-
+        excluded = [{"iso3": iso3, "reason": "embargo",
+                     "note": restriction["measures_it" if lang == "it" else "measures_en"]}
+                    for iso3, restriction in sel.embargoed]
         markets = []
-        for iso3 in chosen:
-            restriction = self.restricted.get(iso3)
-            row = ranked[iso3]
-            lift = lifts.get(iso3)
-            d = demanding[iso3]
+        for iso3, restriction in sel.chosen:
+            row = sel.ranked[iso3]
+            d = sel.demanding[iso3]
             needs = required_level(d)
-            horizon = "now" if needs <= m.level else "prepare"
+            when = horizon(needs, m.level)
             static = self.static[iso3]
             market = {"iso3": iso3, "iso2": static["iso2"], "name_it": static["name_it"],
                       "name_en": static["name_en"]}
             cites = self._evidence(sector, own)[1].get(iso3, [])
             reasons, estimates = self._explained(sector, customer, own, iso3, lang)
             reasons = list(reasons)
+            lift = sel.lifts.get(iso3)
             if lift is not None and lift.evidence:
                 reasons.append(R.outcome_reason(lift, district is not None)[lang == "en"])
-            if iso3 in explored:
+            if iso3 in sel.explored:
                 reasons.append(R.EXPLORED_REASON[lang == "en"])
-            reasons.append(R.horizon_reason(dparts[iso3], horizon, needs, level_it, level_en)[lang == "en"])
+            reasons.append(R.horizon_reason(sel.dparts[iso3], when, needs, level_it, level_en)[lang == "en"])
             markets.append({
                 **market,
                 "rank": len(markets) + 1,
                 "score": round(self._learned_score(float(row["score"]), lift), 2),
-                "horizon": horizon,
+                "horizon": when,
                 "needs_level": needs,
                 "parts": {p: round(float(row[p]), 4) for p in PARTS} | {
                     "current_musd": round(float(row["current_musd"]), 1),
                     "implied_musd": round(float(row["implied_musd"]), 1),
                     "gap_musd": round(float(row["gap_musd"]), 1),
-                    "demandingness": round(d, 4), "demandingness_parts": dparts[iso3]},
+                    "demandingness": round(d, 4), "demandingness_parts": sel.dparts[iso3]},
                 "outcome": ({"prior_score": round(float(row["score"]), 2), "lift": round(lift.value, 4),
                              "evidence": [e.to_dict() for e in lift.evidence]} if lift is not None else None),
-                "explored": iso3 in explored,
+                "explored": iso3 in sel.explored,
                 "estimates": [dict(e) for e in estimates],
                 "reasons": reasons,
                 "district_evidence": [asdict(c) for c in cites],
                 "channels": list(self._channels(iso3, sector, customer, m.level, yes, view, size)[:3]),
-                "status": "expand" if iso3 in profile.current_markets else "new",
+                "status": market_status(iso3 in profile.current_markets),
                 "warnings": ([{"type": "restricted", "level": restriction["level"],
                                "text": restriction["measures_it" if lang == "it" else "measures_en"],
                                "legal_basis": restriction["legal_basis"], "as_of": restriction["as_of"]}]
@@ -247,14 +258,124 @@ class Recommender:
                         "weights": w, "fitted_on": self.model.manifest["score"]["fitted_on"]},
             "model_version": self.model.version,
             "outcomes": ({"version": adjuster.version, "learned_from": adjuster.learned_from,
-                          "view": "chamber" if view != 0 else "shared", "explore_share": explore}
+                          "view": "chamber" if view != SHARED_VIEW else "shared", "explore_share": explore}
                          if adjuster is not None else {"version": None, "learned_from": None,
                                                        "view": None, "explore_share": explore}),
             "data_vintages": self.vintages,
             "lang": lang,
         }
 
+    def recommend_compact(self, profile: FirmProfile, k: int = 10, lang: str = "it") -> tuple[tuple, ...]:
+        """The same k markets as :meth:`recommend`, in the same order with the same
+        scores, parts, horizons, statuses and channels, without reasons, estimates
+        or next steps: one tuple per market, fields as :data:`COMPACT_FIELDS`.
+        Made of the pieces registry scoring (recommender.batch) puts together
+        for many firms at once: :meth:`ranking`, :meth:`needs_levels`,
+        :func:`horizon`, :func:`market_status` and :meth:`channel_ids`.
+        Outcome lifts apply as for a caller without a Chamber (the shared,
+        k-anonymous view), without exploration."""
+        needs = self.needs_levels(profile.languages)
+        level = profile.maturity.level
+        return tuple((rank, iso3, name, score, *parts, horizon(needs[iso3], level), needs[iso3],
+                      market_status(iso3 in profile.current_markets), restriction,
+                      ";".join(self.channel_ids(iso3, profile)))
+                     for rank, iso3, name, score, *parts, restriction in self.ranking(profile, k, lang))
+
+    def ranking(self, profile: FirmProfile, k: int = 10, lang: str = "it") -> tuple[tuple, ...]:
+        """The firm's k markets, best first: (rank, iso3, name in ``lang``, score,
+        *parts, restriction level or ""); remembered per (sector, district
+        evidence, customer type, excluded markets), what the order depends on."""
+        return self._ranking(*_place(profile), profile.customer_type, profile.excluded_markets, k, lang)
+
+    def needs_levels(self, languages: tuple[str, ...]) -> dict[str, int]:
+        """iso3 -> the web-maturity level each market needs of a firm speaking ``languages``."""
+        return self._needs(tuple(languages))
+
+    def channel_ids(self, iso3: str, profile: FirmProfile) -> tuple[str, ...]:
+        """The market's top 3 channel ids for the firm, best first (as in :meth:`recommend`)."""
+        sector = profile.ateco.model_sector
+        customer = profile.customer_type or self.default_customer_type(sector)
+        return self.channel_ids_for(iso3, sector, customer, profile.maturity.level, _yes(profile.maturity),
+                                    size_class(profile.employees))
+
+    def channel_ids_for(self, iso3: str, sector: str, customer: str, level: int, yes: frozenset | None,
+                        size: str = "unknown"):
+        if self.outcomes is not None and self.outcomes.has_channel_cells(SHARED_VIEW):
+            return tuple(c["channel_id"] for c in self._channels(iso3, sector, customer, level, yes, SHARED_VIEW,
+                                                                  size)[:3])
+        return top_channel_ids(iso3, sector, customer, level, yes, 3)
+
+    def channel_key(self, profile: FirmProfile) -> tuple:
+        """What a firm's channels depend on besides the market: (sector, customer type, level,
+        yes answers, size class: learned channel outcomes differ by size)."""
+        sector = profile.ateco.model_sector
+        return (sector, profile.customer_type or self.default_customer_type(sector), profile.maturity.level,
+                _yes(profile.maturity), size_class(profile.employees))
+
+    def ranking_key(self, profile: FirmProfile) -> tuple:
+        """What :meth:`ranking` depends on (for callers that keep rankings apart, per k and lang)."""
+        return (*_place(profile), profile.customer_type, profile.excluded_markets)
+
     # -- internals -----------------------------------------------------------
+    check_arguments = staticmethod(check_arguments)  # the rule lives in recommender.recommend.arguments
+
+    def _select(self, division: str, sector: str | None, province: str | None, district: str | None,
+                customer_type: str | None, languages: tuple, excluded: tuple, k: int, lang: str,
+                tenant: int | None = None, explore: float = 0.0) -> _Selection:
+        """The firm's k markets, best first (excluded and embargoed ones left out; re-ranked by
+        the outcome lifts of the caller's view; the last slots to exploration when asked),
+        and every embargoed market of the ranking: what both results show."""
+        self.check_arguments(k, lang)
+        try:
+            n_explore = exploration_slots(k, explore)
+        except (TypeError, ValueError):
+            raise InvalidInput([FieldError("explore", "must be a number from 0 to 0.3 (share of the k slots)",
+                                           value=explore)]) from None
+        if sector is None:
+            raise InvalidInput([FieldError(
+                "ateco", "services are not covered: the trade model ranks markets for goods "
+                         "(agriculture, mining, manufacturing, ATECO 01-33)", value=division)])
+        customer = customer_type or self.default_customer_type(sector)
+        own = self._own(division, province, district)
+        order, ranked = self._ranked(sector, customer, own)
+        demanding, dparts = self._demandingness(languages)
+        adjuster = self.outcomes
+        view = adjuster.view_of(tenant) if adjuster is not None else None
+        loc = locality(district, province)
+        lifts = {}
+        if adjuster is not None and adjuster.has_market_cells(view, sector):
+            order, lifts = self._adjusted(sector, customer, own, view, loc)
+        eligible, embargoed = [], []
+        for iso3 in order:
+            if iso3 in excluded:
+                continue
+            restriction = self.restricted.get(iso3)
+            if restriction and restriction["level"] == "embargo":
+                embargoed.append((iso3, restriction))
+            else:
+                eligible.append(iso3)
+        picked, explored = eligible[:k], frozenset()
+        if n_explore:
+            head = eligible[:k - n_explore]
+            bounds, untried = self._bounds(view, sector, loc) if adjuster is not None else ({}, 1.0)
+            beta = adjuster.params["scale"]["beta"] if adjuster is not None else 1.0
+            candidates = [(iso3, float(ranked[iso3]["score"]), bounds.get(iso3, untried) ** (1.0 / beta))
+                          for iso3 in eligible[k - n_explore:]]
+            picks = choose_explored(candidates, n_explore)
+            picked, explored = head + picks, frozenset(picks) - frozenset(eligible[:k])
+        chosen = [(iso3, self.restricted.get(iso3)) for iso3 in picked]
+        return _Selection(sector, customer, own, ranked, demanding, dparts, chosen, embargoed, view, lifts, explored)
+
+    def _ranking_uncached(self, division, sector, province, district, customer_type, excluded, k,
+                          lang) -> tuple[tuple, ...]:
+        sel = self._select(division, sector, province, district, customer_type, (), excluded, k, lang)
+        name = "name_it" if lang == "it" else "name_en"
+        return tuple((rank, iso3, self.static[iso3][name],
+                      round(self._learned_score(float(sel.ranked[iso3]["score"]), sel.lifts.get(iso3)), 2),
+                      *(round(float(sel.ranked[iso3][p]), 4) for p in PARTS),
+                      restriction["level"] if restriction else "")
+                     for rank, (iso3, restriction) in enumerate(sel.chosen, 1))
+
     def _bounds_uncached(self, view, sector, loc):
         return self.outcomes.exploration_bounds(view, sector, loc)
 
@@ -292,9 +413,12 @@ class Recommender:
             out.sort(key=lambda d: (-d["score"], d["channel_id"]))
         return tuple(out)
 
+    def _needs_uncached(self, languages: tuple[str, ...]) -> dict[str, int]:
+        return {iso3: required_level(d) for iso3, d in self._demandingness(languages)[0].items()}
+
     def _own_uncached(self, division, province, district) -> frozenset[int]:
         """Row ids of the firm's own district reports (cache key of the evidence)."""
-        return frozenset(own_rows(self._destinations, division, province, district).index)
+        return self._own_index.ids(division, province, district)
 
     def _evidence_uncached(self, sector: str, own: frozenset[int]):
         mine = self._destinations.loc[sorted(own)]

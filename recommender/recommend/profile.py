@@ -23,6 +23,20 @@ from recommender.maturity import Maturity, assess
 CUSTOMER_TYPES = ("b2b", "b2c", "both")
 KNOWN_FIELDS = {"ateco", "province", "district", "customer_type", "current_markets", "excluded_markets",
                 "languages", "employees", "maturity_level", "maturity_answers", "name"}
+# size limits of the text fields and lists (the API's JSON schema states the same numbers from here)
+MAX_LENGTHS = {"name": 200, "ateco": 20, "province": 60, "district": 120}
+MAX_MARKETS = 80          # entries of current_markets / excluded_markets
+MAX_MARKET_LENGTH = 60    # characters of one market
+MAX_LANGUAGES = 20
+
+
+def name_error(name) -> FieldError | None:
+    """The firm name's rule (optional, at most MAX_LENGTHS["name"] characters), apart
+    from the rest of the profile: registry scoring validates a row's profile once per
+    distinct profile and its name once per row."""
+    if name not in (None, "") and len(str(name)) > MAX_LENGTHS["name"]:
+        return FieldError("name", f"at most {MAX_LENGTHS['name']} characters", value=len(str(name)))
+    return None
 
 
 @dataclass(frozen=True)
@@ -55,7 +69,17 @@ class FirmProfile:
             errors.append(FieldError(key, "unknown field", suggestions=tuple(
                 difflib.get_close_matches(key, sorted(KNOWN_FIELDS), n=3))))
 
+        too_long = set()
+        for fld, most in MAX_LENGTHS.items():
+            if fld != "name" and isinstance(data.get(fld), str) and len(data[fld]) > most:
+                errors.append(FieldError(fld, f"at most {most} characters", value=len(data[fld])))
+                too_long.add(fld)
+        if (err := name_error(data.get("name"))) is not None:
+            errors.append(err)
+
         def lookup(fn, fld, value):
+            if fld in too_long:
+                return None
             try:
                 return fn(str(value), field=fld)
             except LookupFailed as exc:
@@ -93,8 +117,14 @@ class FirmProfile:
             if not isinstance(raw, (list, tuple)):
                 errors.append(FieldError(fld, "must be a list of country codes or names"))
                 return ()
+            if len(raw) > MAX_MARKETS:
+                errors.append(FieldError(fld, f"at most {MAX_MARKETS} markets", value=len(raw)))
+                return ()
             out = []
             for i, v in enumerate(raw):
+                if isinstance(v, str) and len(v) > MAX_MARKET_LENGTH:
+                    errors.append(FieldError(f"{fld}[{i}]", f"at most {MAX_MARKET_LENGTH} characters", value=len(v)))
+                    continue
                 c = lookup(resolve_country, f"{fld}[{i}]", v)
                 if c is not None and c.iso3 not in out:
                     out.append(c.iso3)
@@ -106,6 +136,9 @@ class FirmProfile:
         if isinstance(langs_raw, str):
             langs_raw = [x for x in langs_raw.replace(",", ";").split(";") if x.strip()]
         languages = []
+        if isinstance(langs_raw, (list, tuple)) and len(langs_raw) > MAX_LANGUAGES:
+            errors.append(FieldError("languages", f"at most {MAX_LANGUAGES} languages", value=len(langs_raw)))
+            langs_raw = []
         for i, lang in enumerate(langs_raw if isinstance(langs_raw, (list, tuple)) else [None]):
             if not isinstance(lang, str) or not lang.strip().isalpha() or len(lang.strip()) != 2:
                 errors.append(FieldError(f"languages[{i}]", "must be an ISO 639-1 code such as en, de, fr", value=lang))

@@ -95,6 +95,24 @@ def required_level(demanding: float) -> int:
     return next((lvl for lvl, cap in sorted(LEVEL_CAPABILITY.items()) if cap >= demanding - 1e-9), 4)
 
 
+HORIZONS = ("now", "prepare")
+
+
+def _must_prepare(needs, level):
+    """The rule: a market needs preparing when it needs more than the firm's maturity level."""
+    return needs > level
+
+
+def horizon(needs: int, level: int) -> str:
+    """"now" where the firm's maturity level covers the level a market needs, else "prepare"."""
+    return HORIZONS[bool(_must_prepare(needs, level))]
+
+
+def horizon_codes(needs: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """:func:`horizon` for many markets at once, as indices into :data:`HORIZONS`."""
+    return _must_prepare(needs, level).astype(np.int8)
+
+
 def fit(demanding, firm_capability: float):
     """1 - max(0, D - F), elementwise (numpy array or pandas Series)."""
     return 1 - np.clip(demanding - firm_capability, 0, None)

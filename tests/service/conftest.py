@@ -19,7 +19,8 @@ def app(tmp_path_factory):
     url = _database_url(tmp_path_factory)
     command.upgrade(alembic_config(url), "head")
     app = create_app({"TESTING": True, "DATABASE_URL": url, "API_RATE_LIMIT": "1000 per minute",
-                      "AUTH_FAILURE_RATE_LIMIT": "100000 per minute"})
+                      "AUTH_FAILURE_RATE_LIMIT": "100000 per minute",
+                      "JOBS_DIR": str(tmp_path_factory.mktemp("jobs"))})  # uploads never land in instance/
     yield app
     app.extensions["db_engine"].dispose()
 

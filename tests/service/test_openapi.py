@@ -5,7 +5,9 @@ V1 = "/api/v1"
 KEYED = {("post", "/recommendations"), ("post", "/recommendations/batch"), ("get", "/firms"), ("post", "/firms"),
          ("get", "/firms/{firm_id}"), ("patch", "/firms/{firm_id}"), ("delete", "/firms/{firm_id}"),
          ("get", "/firms/{firm_id}/recommendations"), ("post", "/firms/{firm_id}/recommendations"),
-         ("get", "/firms/{firm_id}/recommendations/history"), ("get", "/feedback"), ("post", "/feedback")}
+         ("get", "/firms/{firm_id}/recommendations/history"), ("get", "/feedback"), ("post", "/feedback"),
+         ("post", "/jobs"), ("get", "/jobs"), ("get", "/jobs/{job_id}"), ("get", "/jobs/{job_id}/result"),
+         ("get", "/jobs/{job_id}/errors")}
 
 
 def resolve(spec, obj):
@@ -29,9 +31,10 @@ def test_keyed_operations_document_security_and_errors(client):
             content = resolve(spec, op["responses"][code])["content"]
             assert list(content) == ["application/problem+json"], (method, path, code)
             assert content["application/problem+json"]["schema"]["$ref"].endswith("/Problem")
-        if "{firm_id}" in path:
+        if "{firm_id}" in path or "{job_id}" in path:
             assert "404" in op["responses"], (method, path)
-    for method, path in (("post", "/recommendations"), ("post", "/recommendations/batch"), ("post", "/firms")):
+    for method, path in (("post", "/recommendations"), ("post", "/recommendations/batch"), ("post", "/firms"),
+                         ("post", "/jobs")):
         op = spec["paths"][V1 + path][method]
         assert {"413", "422"} <= set(op["responses"]), (method, path)
     assert "security" not in spec["paths"][V1 + "/healthz"]["get"]

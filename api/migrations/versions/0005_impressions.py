@@ -1,17 +1,16 @@
 """learning from outcomes: impressions (what a firm was shown) and feedback.impression_id
 
 Revision ID: 0005_impressions
-Revises: 0003
-Create Date: 2026-12-01
+Revises: 0004
+Create Date: 2026-11-29
 
-Self-contained: it adds the impressions table and one column of feedback,
-nothing else (another branch adds 0004; the chain is re-linked at merge).
+Self-contained: it adds the impressions table and one column of feedback, nothing else.
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_impressions"
-down_revision = "0003"  # 0003_hardening
+down_revision = "0004"  # 0004_jobs (registry-scoring jobs)
 branch_labels = None
 depends_on = None
 

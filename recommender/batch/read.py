@@ -1,0 +1,324 @@
+"""Registry files as Chambers export them: CSV (Italian Excel dialects), XLSX or Parquet.
+
+Contract:
+- :func:`open_input` recognises the format by content (Parquet and XLSX by
+  their magic bytes, anything else is CSV), checks the header at once and
+  raises :class:`InvalidInput` with ``file`` errors for a file that cannot be
+  read as a whole (bad header: unknown, duplicate or no ``ateco`` column; a
+  NUL character in a CSV; an unreadable workbook or Parquet file).
+- :meth:`InputFile.rows` yields every data row as a :class:`RawRow` (its line,
+  its cells aligned to the header, its own structural errors); nothing is
+  dropped silently, blank lines only. A ragged row, an unterminated quote
+  (CSV) are errors of that row. Files are streamed: memory does not grow with
+  the file.
+- ``line`` is the CSV line number (header = line 1), the sheet row number of
+  an XLSX file, and for Parquet the row's position + 1 (as if it had a header
+  line), so a CSV converted to XLSX or Parquet keeps its row numbers.
+
+CSV as Excel writes it in Italy: ``,`` or ``;`` separator (the header line's
+more frequent one), UTF-8 with or without BOM, else Windows-1252, else
+latin-1; CRLF, LF or CR-only line ends. Lists inside a cell use the other
+separator (``;`` in ``,`` files, ``,`` in ``;`` files) or ``|``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Iterator
+
+from recommender import columns as C
+from recommender.errors import FieldError, InvalidInput
+from recommender.maturity import QUESTION_IDS
+
+COLUMNS = (*C.INPUT_PROFILE_COLUMNS, *QUESTION_IDS)
+BLOCK = 1 << 20  # bytes read at a time while scanning a file
+PARQUET_MAGIC = b"PAR1"
+ZIP_MAGIC = b"PK\x03\x04"  # XLSX is a zip archive
+
+
+#: A data row: (line, cells, errors). ``line``: see the module docstring; ``cells``: text as in the
+#: file, aligned to the header (missing cells are ""); ``errors``: the row's structural errors
+#: (ragged row, unterminated quote). A plain tuple: a million of them are made per million rows.
+RawRow = tuple[int, list[str], list[FieldError]]
+
+
+NO_ERRORS: list[FieldError] = []  # shared by the rows without structural errors: never appended to
+
+
+@dataclass
+class InputFile:
+    """A registry file, header checked. ``rows_estimate`` is an upper bound of the
+    data rows (CSV: line ends; may be None); ``list_separators`` split list cells."""
+
+    path: Path | None
+    format: str                      # csv | xlsx | parquet
+    header: list[str]
+    sha256: str
+    size: int
+    rows_estimate: int | None
+    list_separators: str
+    _source: bytes | None = field(default=None, repr=False)
+    _encoding: str = "utf-8-sig"
+    _delimiter: str = ","
+
+    def rows(self) -> Iterator[RawRow]:
+        if self.format == "csv":
+            return self._csv_rows()
+        if self.format == "xlsx":
+            return self._xlsx_rows()
+        return self._parquet_rows()
+
+    # -- CSV ------------------------------------------------------------------
+    def _text(self) -> io.TextIOBase:
+        raw = io.BytesIO(self._source) if self._source is not None else open(self.path, "rb")
+        # newline="": the csv module sees \r, \n and \r\n itself (quoted cells may hold them)
+        return io.TextIOWrapper(raw, encoding=self._encoding, newline="")
+
+    def _reader(self, text):
+        # csv's own cell limit is raised so an oversize cell is one row's error (recommender.batch.rows)
+        csv.field_size_limit(max(MAX_CELL * 8, csv.field_size_limit()))
+        return csv.reader(text, delimiter=self._delimiter, strict=True)
+
+    def _csv_rows(self) -> Iterator[RawRow]:
+        width = len(self.header)
+        with self._text() as text:
+            reader = self._reader(text)
+            next(reader, None)  # the header, checked by open_input
+            line = reader.line_num
+            while True:
+                start = line + 1
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    reason = str(exc)
+                    if "unexpected end of data" in reason or "EOF" in reason:
+                        reason = ("unterminated quote: the cell opened with \" never closes "
+                                  "(the rest of the file is in it)")
+                    yield start, [""] * width, [FieldError("", reason)]
+                    return  # the reader cannot resynchronise after a broken quote
+                line = reader.line_num
+                if not "".join(cells).strip():
+                    continue  # blank line
+                if len(cells) != width:
+                    errors = [FieldError("", f"{len(cells)} cells, the header has {width} columns",
+                                         value=len(cells))]
+                    cells = (cells + [""] * width)[:width]
+                else:
+                    errors = NO_ERRORS
+                yield start, cells, errors
+
+    # -- XLSX -----------------------------------------------------------------
+    def _xlsx_rows(self) -> Iterator[RawRow]:
+        width = len(self.header)
+        book, sheet = _open_sheet(self.path)
+        try:
+            for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+                if number == 1:
+                    continue
+                cells = [_cell_text(v) for v in values]
+                while cells and cells[-1] == "":
+                    cells.pop()
+                if not cells:
+                    continue  # blank row
+                errors = []
+                if len(cells) > width:
+                    errors.append(FieldError("", f"{len(cells)} cells, the header has {width} columns",
+                                             value=len(cells)))
+                yield number, (cells + [""] * width)[:width], errors
+        finally:
+            book.close()
+
+    # -- Parquet --------------------------------------------------------------
+    def _parquet_rows(self) -> Iterator[RawRow]:
+        import pyarrow.parquet as pq
+        number = 1
+        with pq.ParquetFile(self.path) as pf:
+            for batch in pf.iter_batches(batch_size=65_536, columns=self.header):
+                columns = [[_cell_text(v) for v in col.to_pylist()] for col in batch.columns]
+                for cells in zip(*columns):
+                    number += 1
+                    if any(cells):
+                        yield number, list(cells), NO_ERRORS
+
+
+MAX_CELL = 131_072  # characters; the csv module's own limit, reported per row instead of raised
+
+
+def _cell_text(value) -> str:
+    """A spreadsheet or Parquet value as the text a CSV cell would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ";".join(_cell_text(v) for v in value)
+    return str(value).strip()
+
+
+def _file_error(reason: str, value=None) -> InvalidInput:
+    return InvalidInput([FieldError("file", reason, value=value)])
+
+
+def check_header(header: list[str]) -> None:
+    """Raise InvalidInput (field ``file``) for unknown or duplicate columns or no ``ateco``."""
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    unknown = [c for c in header if c not in COLUMNS]
+    errors = []
+    if dupes:
+        errors.append(FieldError("file", "duplicate columns in the header", value=dupes))
+    if unknown:
+        errors.append(FieldError("file", f"unknown columns; columns must be among {list(COLUMNS)}", value=unknown))
+    if not header or C.IN_ATECO not in header:
+        errors.append(FieldError("file", "the header must name an 'ateco' column", value=header))
+    if errors:
+        raise InvalidInput(errors)
+
+
+def sniff_format(head: bytes) -> str:
+    """csv | xlsx | parquet from a file's first bytes."""
+    if head.startswith(PARQUET_MAGIC):
+        return "parquet"
+    if head.startswith(ZIP_MAGIC):
+        return "xlsx"
+    return "csv"
+
+
+def open_input(source: Path | str | bytes) -> InputFile:
+    """The registry file at ``source`` (a path, or the bytes of a small CSV), header checked.
+
+    Raises :class:`InvalidInput` (field ``file``) when the file cannot be read as a whole."""
+    if isinstance(source, (bytes, bytearray)):
+        return _open_csv(None, bytes(source))
+    path = Path(source)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as exc:
+        raise _file_error(f"cannot read the file: {exc.strerror}") from None
+    fmt = sniff_format(head)
+    if fmt == "parquet":
+        return _open_parquet(path)
+    if fmt == "xlsx":
+        return _open_xlsx(path)
+    return _open_csv(path, None)
+
+
+def _scan(path: Path | None, data: bytes | None) -> tuple[str, int, int, str]:
+    """One pass over the bytes: sha256, size, line ends, and the encoding
+    (UTF-8 if the whole file decodes as UTF-8, else Windows-1252, else latin-1)."""
+    digest, size, lines = hashlib.sha256(), 0, 0
+    nul = False
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    cp1252 = codecs.getincrementaldecoder("cp1252")()
+    ok = {"utf-8": True, "cp1252": True}
+    blocks = iter([data]) if data is not None else _blocks(path)
+    last = b""
+    for block in blocks:
+        digest.update(block)
+        size += len(block)
+        lines += max(block.count(b"\n"), block.count(b"\r"))
+        nul = nul or b"\x00" in block
+        for name, dec in (("utf-8", utf8), ("cp1252", cp1252)):
+            if ok[name]:
+                try:
+                    dec.decode(block)
+                except UnicodeDecodeError:
+                    ok[name] = False
+        last = block[-1:] if block else last
+    for name, dec in (("utf-8", utf8), ("cp1252", cp1252)):
+        if ok[name]:
+            try:
+                dec.decode(b"", final=True)
+            except UnicodeDecodeError:
+                ok[name] = False
+    if nul:
+        raise _file_error("contains a NUL character (not a text CSV file?)")
+    if last not in (b"\n", b"\r", b""):
+        lines += 1  # the last line has no line end
+    encoding = "utf-8-sig" if ok["utf-8"] else "cp1252" if ok["cp1252"] else "latin-1"
+    return digest.hexdigest(), size, lines, encoding
+
+
+def _blocks(path: Path):
+    with open(path, "rb") as f:
+        while block := f.read(BLOCK):
+            yield block
+
+
+def _open_csv(path: Path | None, data: bytes | None) -> InputFile:
+    sha, size, lines, encoding = _scan(path, data)
+    inp = InputFile(path, "csv", [], sha, size, max(lines - 1, 0), "", _source=data, _encoding=encoding)
+    with inp._text() as text:
+        first = text.readline().lstrip("\ufeff")
+    inp._delimiter = ";" if first.count(";") > first.count(",") else ","
+    inp.list_separators = ("," if inp._delimiter == ";" else ";") + "|"  # lists use the other separator
+    with inp._text() as text:
+        try:
+            header = next(inp._reader(text), [])
+        except csv.Error:
+            header = []
+    inp.header = [h.strip().lstrip("\ufeff").strip() for h in header]
+    check_header(inp.header)
+    return inp
+
+
+def _file_digest(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    for block in _blocks(path):
+        digest.update(block)
+        size += len(block)
+    return digest.hexdigest(), size
+
+
+def _open_sheet(path: Path):
+    from openpyxl import load_workbook  # defusedxml, when installed, guards its XML parsing
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile, KeyError, ValueError... for a damaged file
+        raise _file_error(f"not a readable XLSX workbook ({type(exc).__name__})") from None
+    if not book.worksheets:
+        book.close()
+        raise _file_error("the workbook has no sheet")
+    return book, book.worksheets[0]
+
+
+def _open_xlsx(path: Path) -> InputFile:
+    sha, size = _file_digest(path)
+    book, sheet = _open_sheet(path)
+    try:
+        first = next(sheet.iter_rows(max_row=1, values_only=True), ())
+        estimate = (sheet.max_row - 1) if sheet.max_row else None
+    finally:
+        book.close()
+    header = [_cell_text(v) for v in first]
+    while header and header[-1] == "":
+        header.pop()
+    check_header(header)
+    return InputFile(path, "xlsx", header, sha, size, estimate, ",;|")
+
+
+def _open_parquet(path: Path) -> InputFile:
+    import pyarrow.parquet as pq
+    sha, size = _file_digest(path)
+    try:
+        with pq.ParquetFile(path) as pf:
+            header, estimate = list(pf.schema_arrow.names), pf.metadata.num_rows
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError... for a damaged file
+        raise _file_error(f"not a readable Parquet file ({type(exc).__name__})") from None
+    check_header(header)
+    return InputFile(path, "parquet", header, sha, size, estimate, ",;|")
