@@ -180,7 +180,6 @@ def run(recommender, units: list[dict], method: str, config: SimulationConfig) -
             if method == "learned":
                 model = OutcomeModel(random_state=config.random_state).fit(frame)
                 adjuster = OutcomeAdjuster(model.cells_, model.params())
-                run.last_params, run.last_trials = model.params(), frame
             else:
                 adjuster = naive_adjuster(frame, pd.DataFrame(shown, columns=[C.SECTOR, C.LOCALITY, C.MARKET]))
             current = recommender.with_outcomes(adjuster)
