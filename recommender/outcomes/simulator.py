@@ -46,6 +46,7 @@ from recommender.model import metrics as M
 from recommender.outcomes.impressions import locality
 from recommender.outcomes.model import CELL_COLUMNS, MARKET, SHARED_VIEW, OutcomeModel
 from recommender.outcomes.serving import OutcomeAdjuster
+from recommender.outcomes.trials import TRIAL_COLUMNS
 from recommender.recommend.profile import FirmProfile
 
 TENANT = 1
@@ -174,9 +175,7 @@ def run(recommender, units: list[dict], method: str, config: SimulationConfig) -
                            prior, m["explored"], int(rng.random() < q[m["iso3"]]), "2026-01-01", 0))
         n = len(trials)
         if n >= next_fit or n >= config.checkpoints[target_i]:
-            frame = pd.DataFrame(trials, columns=[C.TENANT, C.FIRM, C.SECTOR, C.LOCALITY, C.MATURITY_LEVEL,
-                                                  C.SIZE_CLASS, C.MARKET, C.CHANNEL, C.POSITION, C.PRIOR_SCORE,
-                                                  C.EXPLORED, C.SUCCESS, C.OUTCOME_DATE, C.IMPRESSION])
+            frame = pd.DataFrame(trials, columns=list(TRIAL_COLUMNS))
             if method == "learned":
                 model = OutcomeModel(random_state=config.random_state).fit(frame)
                 adjuster = OutcomeAdjuster(model.cells_, model.params())
