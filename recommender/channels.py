@@ -179,10 +179,15 @@ def overall_channels(markets: list[str], model_sector: str, customer_type: str, 
 
 @lru_cache(maxsize=16384)
 def _overall(markets: tuple[str, ...], model_sector: str, customer_type: str, level: int, yes, k: int) -> tuple[dict, ...]:
+    return tuple(tally_channels({iso3: _ranked(iso3, model_sector, customer_type, level, yes) for iso3 in markets}, k))
+
+
+def tally_channels(per_market: dict, k: int = 5) -> list[dict]:
+    """Channels across markets ({iso3: that market's ranked channel dicts}): ranked by how
+    many of the markets they serve times their score; each with the list of its markets."""
     tally: dict[str, dict] = {}
-    for iso3 in markets:
-        for c in _ranked(iso3, model_sector, customer_type, level, yes):
+    for iso3, channels in per_market.items():
+        for c in channels:
             t = tally.setdefault(c["channel_id"], {**c, "markets": []})
             t["markets"].append(iso3)
-    ranked = sorted(tally.values(), key=lambda d: (-len(d["markets"]) * d["score"], d["channel_id"]))
-    return tuple(ranked[:k])
+    return sorted(tally.values(), key=lambda d: (-len(d["markets"]) * d["score"], d["channel_id"]))[:k]

@@ -29,7 +29,7 @@ import numpy as np
 
 
 from recommender import columns as C
-from recommender.channels import MaturityKey, channels_for_market, overall_channels, top_channel_ids
+from recommender.channels import MaturityKey, channels_for_market, overall_channels, tally_channels, top_channel_ids
 from recommender.data import load_table
 from recommender.district_evidence import OwnRowIndex, destinations, evidence_given
 from recommender.errors import FieldError, InvalidInput, ModelError
@@ -88,17 +88,6 @@ def market_status_codes(already_served: np.ndarray) -> np.ndarray:
 def _yes(maturity) -> frozenset | None:
     """The capabilities answered yes (None when only a level was given)."""
     return frozenset(q for q, v in maturity.answers.items() if v) if maturity.answers else None
-
-
-def tally_channels(per_market: dict[str, list[dict]], k: int = 5) -> list[dict]:
-    """Channels across the recommended markets (after outcome lifts): ranked by how many
-    of the markets they serve times their score, as :func:`overall_channels` does."""
-    tally: dict[str, dict] = {}
-    for iso3, channels in per_market.items():
-        for c in channels:
-            t = tally.setdefault(c["channel_id"], {**c, "markets": []})
-            t["markets"].append(iso3)
-    return sorted(tally.values(), key=lambda d: (-len(d["markets"]) * d["score"], d["channel_id"]))[:k]
 
 
 class Recommender:
