@@ -136,8 +136,22 @@ def load_current(models_dir=None) -> LoadedModel:
 
 def save_version(models_dir, version: str, booster: lgb.Booster, serving: pd.DataFrame,
                  manifest: dict, card: str) -> Path:
-    """Write a version folder atomically (temp folder, then rename) and
-    record the sha256 of every file in its manifest."""
+    """Write a market model version folder atomically (see :func:`write_version_dir`)."""
+    serving_file = SERVING_TABLE_FILE if int(manifest.get("format", 1)) >= 2 else SERVING_FILE
+
+    def write(tmp: Path) -> list[str]:
+        booster.save_model(str(tmp / MODEL_FILE))
+        serving.to_parquet(tmp / serving_file, index=False)
+        (tmp / CARD_FILE).write_text(card)
+        return [MODEL_FILE, serving_file, CARD_FILE]
+
+    return write_version_dir(models_dir, version, manifest, write)
+
+
+def write_version_dir(models_dir, version: str, manifest: dict, write_files) -> Path:
+    """Write a version folder atomically: ``write_files(tmp)`` writes its files into a
+    temporary folder and returns their names; the manifest gets ``version`` and the
+    sha256 of each, then the folder is renamed into place (never half a version)."""
     root = _models_dir(models_dir)
     root.mkdir(parents=True, exist_ok=True)
     final = root / version
@@ -145,12 +159,8 @@ def save_version(models_dir, version: str, booster: lgb.Booster, serving: pd.Dat
         raise ModelError(f"model version {final} already exists")
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{version}."))
     try:
-        booster.save_model(str(tmp / MODEL_FILE))
-        serving_file = SERVING_TABLE_FILE if int(manifest.get("format", 1)) >= 2 else SERVING_FILE
-        serving.to_parquet(tmp / serving_file, index=False)
-        (tmp / CARD_FILE).write_text(card)
-        manifest = dict(manifest, version=version,
-                        files={n: sha256_file(tmp / n) for n in (MODEL_FILE, serving_file, CARD_FILE)})
+        names = write_files(tmp)
+        manifest = dict(manifest, version=version, files={n: sha256_file(tmp / n) for n in names})
         (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=_json_default) + "\n")
         os.chmod(tmp, 0o755)
         os.replace(tmp, final)

@@ -19,10 +19,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -31,8 +28,6 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.data import load_table
-from recommender.data.tables import sha256_file
-from recommender.errors import ModelError
 from recommender.model import artifact
 from recommender.outcomes.database import read_outcomes
 from recommender.outcomes.model import OutcomeModel, channel_base
@@ -136,30 +131,21 @@ def card_section(section: dict) -> str:
 
 
 def write_version(models_dir, base_version: str, version: str, cells: pd.DataFrame, section: dict) -> Path:
-    """Copy the market model version, add the outcome cells and section; atomic like save_version."""
-    root = Path(artifact._models_dir(models_dir))
-    src, final = root / base_version, root / version
-    if final.exists():
-        raise ModelError(f"model version {final} already exists")
+    """The market model version's files unchanged, plus the outcome cells and the card and
+    manifest sections, written atomically like any version."""
+    src = Path(artifact._models_dir(models_dir)) / base_version
     base_manifest = artifact.verify(src)
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{version}."))
-    try:
+
+    def write(tmp: Path) -> list[str]:
         names = [n for n in base_manifest["files"] if n not in (artifact.OUTCOMES_FILE, artifact.CARD_FILE)]
         for name in names:
             shutil.copy2(src / name, tmp / name)
         cells.to_parquet(tmp / artifact.OUTCOMES_FILE, index=False)
         card = (src / artifact.CARD_FILE).read_text().split("\n## Outcome model")[0].rstrip() + "\n"
         (tmp / artifact.CARD_FILE).write_text(card + card_section(section) + "\n")
-        files = {n: sha256_file(tmp / n) for n in (*names, artifact.OUTCOMES_FILE, artifact.CARD_FILE)}
-        manifest = dict(base_manifest, version=version, outcomes=section, files=files)
-        (tmp / artifact.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True,
-                                                             default=artifact._json_default) + "\n")
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
+        return [*names, artifact.OUTCOMES_FILE, artifact.CARD_FILE]
+
+    return artifact.write_version_dir(models_dir, version, dict(base_manifest, outcomes=section), write)
 
 
 def train_outcomes(database_url: str, models_dir=None, data_dir=None, promote: bool = True, force: bool = False,
