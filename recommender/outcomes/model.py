@@ -101,7 +101,7 @@ class OutcomeModel:
         channels = trials[trials[C.CHANNEL].notna()].copy()
         a, beta, how = shrinkage.fit_scale(markets[C.SUCCESS], markets[C.PRIOR_SCORE])
         self.scale_ = {"a": a, "beta": beta, "how": how}
-        markets["E"] = np.exp(a) * np.clip(markets[C.PRIOR_SCORE].astype(float), 1e-3, None) ** beta
+        markets["E"] = shrinkage.expected_success(a, beta, markets[C.PRIOR_SCORE])
         base = np.array([channel_prior_base(self.channel_base, s, m) if self.channel_base else 1.0
                          for s, m in zip(channels[C.SIZE_CLASS], channels[C.MARKET])], dtype=float)
         x = base * channels[C.PRIOR_SCORE].astype(float).to_numpy()

@@ -76,6 +76,11 @@ def fit_kappa(S, E, parent=1.0, default: float = 5.0, min_cells: int = 10) -> tu
 BETA_PRIOR_SD = 0.25  # β ~ Normal(1, 0.25²): "success proportional to the score" until hundreds of trials say otherwise
 
 
+def expected_success(a: float, beta: float, prior_score) -> np.ndarray:
+    """P(success | tried) the calibrated prior expects of each trial: exp(a) · score^β."""
+    return np.exp(a) * np.clip(np.asarray(prior_score, float), 1e-3, None) ** beta
+
+
 def fit_scale(success, prior_score, min_trials: int = 20) -> tuple[float, float, str]:
     """Calibrate the prior: P(success | tried) ≈ exp(a) · score^β, by Poisson
     maximum a posteriori over the trials, with β ~ Normal(1, 0.25²) (a few

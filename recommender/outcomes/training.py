@@ -29,6 +29,7 @@ import pandas as pd
 from recommender import columns as C
 from recommender.data import load_table
 from recommender.model import artifact
+from recommender.outcomes import shrinkage
 from recommender.outcomes.database import read_outcomes
 from recommender.outcomes.model import OutcomeModel, channel_base
 from recommender.outcomes.serving import OutcomeAdjuster
@@ -41,12 +42,15 @@ LEARNING_CURVES_FILE = Path(__file__).resolve().parents[2] / "docs" / "outcome_l
 
 def predicted_success(adjuster: OutcomeAdjuster | None, scale: dict, trials: pd.DataFrame) -> np.ndarray:
     """P(success) of each market trial: exp(a)·prior^β·lift (lift 1 without an adjuster)."""
-    q0 = np.exp(scale["a"]) * np.clip(trials[C.PRIOR_SCORE].astype(float), 1e-3, None) ** scale["beta"]
+    q0 = shrinkage.expected_success(scale["a"], scale["beta"], trials[C.PRIOR_SCORE])
     lifts = np.ones(len(trials))
     if adjuster is not None:
+        by_context = {}  # the lifts of one (view, sector, locality), looked up once
         for i, r in enumerate(trials.itertuples(index=False)):
-            view = adjuster.view_of(getattr(r, C.TENANT))
-            lift = adjuster.market_lifts(view, getattr(r, C.SECTOR), getattr(r, C.LOCALITY)).get(getattr(r, C.MARKET))
+            key = (adjuster.view_of(getattr(r, C.TENANT)), getattr(r, C.SECTOR), getattr(r, C.LOCALITY))
+            if key not in by_context:
+                by_context[key] = adjuster.market_lifts(*key)
+            lift = by_context[key].get(getattr(r, C.MARKET))
             lifts[i] = lift.value if lift is not None else 1.0
     return np.clip(q0 * lifts, 1e-3, 1 - 1e-3)
 
