@@ -18,3 +18,17 @@ def pytest_runtest_setup(item):
 def tables():
     from recommender.training.dataset import Tables
     return Tables.load()
+
+
+@pytest.fixture()
+def engine_calls(app, monkeypatch):
+    """The keyword arguments of every Recommender.recommend call of the ``app`` fixture's
+    serving model (the call still runs); for the API and web tests."""
+    rec = app.extensions["model_holder"].get()
+    calls, original = [], rec.recommend
+
+    def spy(profile, *args, **kwargs):
+        calls.append(kwargs)
+        return original(profile, *args, **kwargs)
+    monkeypatch.setattr(rec, "recommend", spy)
+    return calls

@@ -51,19 +51,6 @@ def feedback(client, key, firm_id, market, **extra):
                                                "date": "2026-11-20", **extra}, headers=key)
 
 
-@pytest.fixture()
-def engine_calls(app, monkeypatch):
-    """The keyword arguments of every Recommender.recommend call (the call still runs)."""
-    rec = app.extensions["model_holder"].get()
-    calls, original = [], rec.recommend
-
-    def spy(profile, *args, **kwargs):
-        calls.append(kwargs)
-        return original(profile, *args, **kwargs)
-    monkeypatch.setattr(rec, "recommend", spy)
-    return calls
-
-
 def test_stored_recommendation_logs_its_impression_with_positions_and_context(client, keys):
     fid = new_firm(client, keys["a"])
     stored = recommend(client, keys["a"], fid, "k=6&explore=0")

@@ -23,18 +23,6 @@ def logged(app, firm_id) -> list[Impression]:
         return list(s.scalars(select(Impression).where(Impression.firm_id == firm_id).order_by(Impression.id)))
 
 
-@pytest.fixture()
-def engine_calls(app, monkeypatch):
-    rec = app.extensions["model_holder"].get()
-    calls, original = [], rec.recommend
-
-    def spy(profile, *args, **kwargs):
-        calls.append(kwargs)
-        return original(profile, *args, **kwargs)
-    monkeypatch.setattr(rec, "recommend", spy)
-    return calls
-
-
 def test_page_view_logs_one_impression_and_viewing_again_adds_none(app, prato, engine_calls):
     firm_id = new_firm(prato)
     assert prato.get(f"/firms/{firm_id}/recommendation").status_code == 200
