@@ -4,7 +4,6 @@ nothing, and outcomes recorded on the firm page link to the impression."""
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from api.db.models import Feedback, Firm, Impression, StoredRecommendation
