@@ -57,7 +57,7 @@ def impression_from_result(result: dict) -> dict:
             "prior_score": learned.get("prior_score", m["score"]),
             "explored": bool(m.get("explored", False)),
             "channels": [{"channel_id": c["channel_id"], "rank": i + 1, "score": c["score"],
-                          "prior_score": c.get("prior_score", c["score"])}
+                          "prior_score": c["prior"]["rule_score"]}
                          for i, c in enumerate(m.get("channels", []))],
         })
     return {

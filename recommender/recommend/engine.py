@@ -395,7 +395,7 @@ class Recommender:
             value = lift.value if lift is not None else 1.0
             out.append(c | {"score": round(c["score"] * value, 3),
                             "prior": {"rule_score": c["score"], "eurostat_share": round(base, 4)},
-                            "prior_score": c["score"], "lift": round(value, 4),
+                            "lift": round(value, 4),
                             "learned": ([e.to_dict() for e in lift.evidence] if lift is not None and lift.evidence
                                         else None)})
         if self.outcomes is not None:
