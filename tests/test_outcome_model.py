@@ -134,7 +134,7 @@ def test_zero_outcomes_is_exactly_todays_ranking(rec):
 
 def _fitted(rec, rows):
     m = OutcomeModel().fit(pd.DataFrame(rows))
-    return rec.with_outcomes(OutcomeAdjuster(m.cells_, m.params(), rec.channel_base, "test", m.counts_))
+    return rec.with_outcomes(OutcomeAdjuster(m.cells_, m.params(), "test", m.counts_))
 
 
 def test_outcomes_move_the_district_ranking_with_a_reason(rec):

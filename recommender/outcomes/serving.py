@@ -12,7 +12,7 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.outcomes import shrinkage
-from recommender.outcomes.model import CHANNEL, MARKET, SHARED_VIEW, channel_prior_base
+from recommender.outcomes.model import MARKET, SHARED_VIEW
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,11 @@ class OutcomeAdjuster:
     ``cells``: :data:`recommender.outcomes.model.CELL_COLUMNS`; ``params``: the
     model's :meth:`~recommender.outcomes.model.OutcomeModel.params`."""
 
-    def __init__(self, cells: pd.DataFrame, params: dict, channel_base: dict | None = None,
-                 version: str | None = None, learned_from: dict | None = None):
+    def __init__(self, cells: pd.DataFrame, params: dict, version: str | None = None,
+                 learned_from: dict | None = None):
         self.params = params
         self.version = version
         self.learned_from = learned_from or {}
-        self.channel_base = channel_base
         self.kappa = {level: v["kappa"] for level, v in params["kappa"].items()}
         self.views = frozenset(int(v) for v in cells["view"].unique())
         rows = cells.to_dict("records")
@@ -114,9 +113,6 @@ class OutcomeAdjuster:
         k_l, k_n = self.kappa["local"], self.kappa["national"]
         default = float(shrinkage.lift_quantile(1.0, 1.0 / k_l + 1.0 / k_n, q))
         return {iso3: float(shrinkage.lift_quantile(l_.value, l_.variance, q)) for iso3, l_ in lifts.items()}, default
-
-    def channel_prior_base(self, size_class: str, market: str) -> float | None:
-        return channel_prior_base(self.channel_base, size_class, market) if self.channel_base else None
 
     def channel_lift(self, view: int, channel: str, market: str, sector: str, level: int,
                      size_class: str) -> Lift:

@@ -81,7 +81,7 @@ def replay(trials: pd.DataFrame, current: OutcomeAdjuster | None, current_traine
                               "with so little evidence the lifts stay close to 1"}
     older = trials[trials[C.CHANNEL].notna() | trials.index.isin(train_ids.index)]
     candidate = OutcomeModel(channel_base=base).fit(older)
-    cand = OutcomeAdjuster(candidate.cells_, candidate.params(), base)
+    cand = OutcomeAdjuster(candidate.cells_, candidate.params())
     ll_candidate = log_likelihood(predicted_success(cand, candidate.scale_, hold), hold[C.SUCCESS])
     ll_prior = log_likelihood(predicted_success(None, candidate.scale_, hold), hold[C.SUCCESS])
     if current is not None:
@@ -159,7 +159,7 @@ def train_outcomes(database_url: str, models_dir=None, data_dir=None, promote: b
     learned = current.manifest.get("outcomes")
     base_version = learned["base_version"] if learned else current.version
     base = channel_base(load_table("esales", data_dir), load_table("countries", data_dir))
-    current_adj = (OutcomeAdjuster(current.outcomes, learned["params"], base, learned["version"])
+    current_adj = (OutcomeAdjuster(current.outcomes, learned["params"], learned["version"])
                    if learned else None)
 
     print("1/3 reading impressions and feedback", flush=True)

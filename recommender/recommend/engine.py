@@ -124,7 +124,7 @@ class Recommender:
         # outcomes: Eurostat e-sales by size class (the channel prior) and, once learned, the lifts
         self.channel_base = channel_base(load_table("esales", data_dir), self.countries.reset_index())
         learned = model.manifest.get("outcomes")
-        self.outcomes = (OutcomeAdjuster(model.outcomes, learned["params"], self.channel_base, learned["version"],
+        self.outcomes = (OutcomeAdjuster(model.outcomes, learned["params"], learned["version"],
                                          learned["learned_from"])
                          if learned is not None and model.outcomes is not None else None)
         self._outcome_caches(cache_size)
