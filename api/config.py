@@ -6,6 +6,8 @@ import os
 import secrets
 import time
 
+from recommender.outcomes.exploration import MAX_SHARE  # at most 3 of 10 slots explore
+
 ENV_KEYS = ("DATABASE_URL", "RATELIMIT_STORAGE_URI", "API_RATE_LIMIT", "MODELS_DIR", "MODEL_CHECK_SECONDS",
             "MAX_CONTENT_LENGTH", "BATCH_MAX_ROWS",
             # hardening (issue #10)
@@ -25,7 +27,6 @@ INT_KEYS = {"MODEL_CHECK_SECONDS", "MAX_CONTENT_LENGTH", "BATCH_MAX_ROWS", "BATC
 FLOAT_KEYS = {"JOB_RESULT_DAYS", "JOB_POLL_SECONDS"}
 BOOL_KEYS = {"SESSION_COOKIE_SECURE"}
 EXPLORATION_KEYS = ("EXPLORATION_SHARE_API", "EXPLORATION_SHARE_WEB")
-MAX_EXPLORATION_SHARE = 0.3  # at most 3 of 10 slots go to markets whose outcomes are still uncertain
 
 
 class ConfigError(ValueError):
@@ -113,8 +114,8 @@ def exploration_share(key: str, value) -> float:
         share = float(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError):
         share = None
-    if share is None or not 0.0 <= share <= MAX_EXPLORATION_SHARE:  # NaN fails the comparison too
-        raise ConfigError(f"{key} must be a number from 0 to {MAX_EXPLORATION_SHARE} "
+    if share is None or not 0.0 <= share <= MAX_SHARE:  # NaN fails the comparison too
+        raise ConfigError(f"{key} must be a number from 0 to {MAX_SHARE} "
                           f"(share of the recommended markets used to explore), not {value!r}")
     return share
 

@@ -13,6 +13,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 from api.vat import is_valid_partita_iva
 from recommender.errors import InvalidInput
 from recommender.maturity import QUESTION_IDS
+from recommender.outcomes.exploration import MAX_SHARE
 from recommender.recommend import FirmProfile
 from recommender.recommend.profile import KNOWN_FIELDS, MAX_LANGUAGES, MAX_LENGTHS, MAX_MARKET_LENGTH, MAX_MARKETS
 
@@ -104,8 +105,8 @@ class RecommendQuery(Schema):
 
 
 class FirmRecommendQuery(RecommendQuery):
-    explore = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(min=0.0, max=0.3),
-                           metadata={"description": "share of the k markets (0 to 0.3) given to markets whose "
+    explore = fields.Float(load_default=None, allow_nan=False, validate=validate.Range(min=0.0, max=MAX_SHARE),
+                           metadata={"description": f"share of the k markets (0 to {MAX_SHARE}) given to markets whose "
                                                     "outcomes are still uncertain, for this request; default "
                                                     "EXPLORATION_SHARE_API (0.1)"})
 
