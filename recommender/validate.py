@@ -12,7 +12,11 @@ Two checks, side by side in one run, each with bootstrap confidence intervals:
    (Italy's current exports of the sector), the PPML-FE gravity model (what a
    model that never saw Italy expects), and the constant list of Italy's ten
    largest export markets. Leave-one-district-out: a district's own rows
-   never inform its own evidence nor the weights used to rank it.
+   never inform its own evidence nor the weights used to rank it. To show
+   how far weights alone can go, also ``recall_search`` (the weights with the
+   best recall@10 on the other districts, instead of the logit's) and, as an
+   in-sample upper bound that is not a result, the best recall@10 any
+   weighting reaches when chosen on the scored districts themselves.
 2. **Forecast.** Out of exporter and out of time (features of 2006, market
    shares of 2011, exporters held out in 5 groups): the forecast model
    against persistence, PPML-FE and the mp-2026.11.2 method, with CIs of the
@@ -26,6 +30,7 @@ figures in the model card.
 from __future__ import annotations
 
 import argparse
+import itertools
 import re
 import sys
 from pathlib import Path
@@ -124,6 +129,28 @@ def previous_model_rankings(units: list[dict], models_dir=None) -> dict[str, lis
     return out
 
 
+# -- how far weights alone can go ------------------------------------------
+SEARCH_STEP = 0.05  # grid step of the weight simplex searched for recall@10
+
+
+def weight_simplex(n: int, step: float = SEARCH_STEP) -> np.ndarray:
+    """Every non-negative weight vector of ``n`` parts summing to 1 on a grid of ``step``."""
+    m = int(round(1 / step))
+    rows = [c + (m - sum(c),) for c in itertools.product(range(m + 1), repeat=n - 1) if sum(c) <= m]
+    return np.array(rows, dtype=float) / m
+
+
+def grid_recall(frames: list[pd.DataFrame], named: list[set[str]], grid: np.ndarray, k: int = K) -> np.ndarray:
+    """Mean recall@k over the units for every weight vector of ``grid`` (rows), ties in the
+    frames' market order (as :func:`blend` ranks)."""
+    total = np.zeros(len(grid))
+    for frame, names in zip(frames, named):
+        scores = grid @ frame[list(PARTS)].to_numpy(float).T
+        top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        total += frame.index.isin(list(names))[top].sum(axis=1) / len(names)
+    return total / len(frames)
+
+
 def district_validation(serving: pd.DataFrame, mix: dict, data_dir=None, models_dir=None,
                         progress: bool = True) -> dict:
     """Leave-one-district-out validation on the public destinations; also
@@ -136,6 +163,7 @@ def district_validation(serving: pd.DataFrame, mix: dict, data_dir=None, models_
     own_out = [unit_parts(serving, mix, u, frozenset({u["district"]}), data_dir) for u in units]
     previous = previous_model_rankings(units, models_dir)
     rows, lodo = [], {}
+    grid = weight_simplex(len(PARTS))
     for i, u in enumerate(tqdm(units, desc="districts (leave one out)", unit="district", disable=None if progress else True)):
         held = frozenset({u["district"]})
         train = [(unit_parts(serving, mix, v, held | {v["district"]}, data_dir), v["named"])
@@ -144,11 +172,15 @@ def district_validation(serving: pd.DataFrame, mix: dict, data_dir=None, models_
         lodo[u["district"] + "|" + u["division"]] = w
         parts = own_out[i]
         weights = {p: w[p] for p in PARTS}
+        # the alternative to the logit: the weights with the best recall@10 on the other districts
+        searched = grid[int(np.argmax(grid_recall([f for f, _ in train], [n for _, n in train], grid)))]
         rankings = {
             "new_ranking": blend(parts, weights).sort_values(ascending=False, kind="stable").index.tolist(),
             "persistence": parts["current_musd"].sort_values(ascending=False, kind="stable").index.tolist(),
             "ppml_fe": parts["implied_musd"].sort_values(ascending=False, kind="stable").index.tolist(),
             "forecast_only": parts["forecast"].sort_values(ascending=False, kind="stable").index.tolist(),
+            "recall_search": blend(parts, dict(zip(PARTS, searched))).sort_values(
+                ascending=False, kind="stable").index.tolist(),
             "constant_top10": list(ITALY_TOP10) + [m for m in parts.index if m not in ITALY_TOP10],
         }
         if previous is not None:
@@ -156,13 +188,19 @@ def district_validation(serving: pd.DataFrame, mix: dict, data_dir=None, models_
         for method, ranking in rankings.items():
             rows.append({"district": u["district"], "division": u["division"], "sector": u["sector"],
                          "named": len(u["named"]), "stand_in": u["stand_in"], "method": method,
-                         "top10": " ".join(ranking[:K]), **unit_metrics(ranking, u["named"], u["first"])})
+                         "top10": " ".join(ranking[:K]),
+                         "missed": " ".join(f"{m} #{ranking.index(m) + 1}" if m in ranking else f"{m} -"
+                                            for m in sorted(u["named"] - set(ranking[:K]))),
+                         **unit_metrics(ranking, u["named"], u["first"])})
     per_unit = pd.DataFrame(rows)
     final = fit_weights(list(zip(own_out, [u["named"] for u in units])))
+    # an upper bound, not a result: the best any weighting reaches when chosen on the very districts scored
+    in_sample = grid_recall(own_out, [u["named"] for u in units], grid)
+    ceiling = {"recall@10": float(in_sample.max()), "weights": dict(zip(PARTS, grid[int(np.argmax(in_sample))]))}
     summary = per_unit.groupby("method", sort=False)[["recall@10", "ndcg@10", "hit_rate@10", "hits@10"]].mean()
     cis = [unit_bootstrap(per_unit, "new_ranking", b) for b in per_unit["method"].unique() if b != "new_ranking"]
     return {"units": len(units), "districts": len(set(names)), "per_unit": per_unit, "summary": summary.reset_index(),
-            "ci": pd.DataFrame(cis), "lodo_weights": lodo, "weights": final}
+            "ci": pd.DataFrame(cis), "lodo_weights": lodo, "weights": final, "ceiling": ceiling}
 
 
 def unit_bootstrap(per_unit: pd.DataFrame, method: str, baseline: str, metric: str = "recall@10",
@@ -196,10 +234,23 @@ def markdown(district: dict, forecast: dict | None) -> str:
     pu = district["per_unit"].pivot_table(index=["district", "division"], columns="method", values="hits@10")
     big = district["per_unit"].groupby(["district", "division"])["named"].first() >= 5
     worse = pu[big.reindex(pu.index).to_numpy() & (pu["new_ranking"] < pu["constant_top10"] - 1)]
+    new_rows = district["per_unit"][district["per_unit"]["method"] == "new_ranking"].set_index(["district", "division"])
     lines += ["", f"Districts with >= 5 named destinations where the new ranking finds more than one fewer than "
                   f"the constant list: {len(worse)}" + (f" ({', '.join(n for n, _ in worse.index)})" if len(worse) else ""),
+              *[f"- {n} ({div}): named destinations outside the top 10, with their rank: {new_rows.loc[(n, div), 'missed']}"
+                for n, div in worse.index],
               "", "Weights fitted on all districts (conditional logit, non-negative, each district's own rows "
                   "excluded from its evidence): " + ", ".join(f"{p} {district['weights'][p]:.3f}" for p in PARTS)]
+    ceiling, const = district["ceiling"], s.loc["constant_top10", "recall@10"]
+    if "recall_search" in s.index:
+        lines += ["", f"How far weights alone can go: `recall_search` picks, for each district, the weights (grid of "
+                      f"step {SEARCH_STEP} on the simplex) with the best recall@10 on the *other* districts: "
+                      f"{s.loc['recall_search', 'recall@10']:.3f}, below the logit. The best any weighting reaches "
+                      f"when chosen on the scored districts themselves is {ceiling['recall@10']:.3f} "
+                      f"({ceiling['recall@10'] / const:.2f}x the constant list; "
+                      + ", ".join(f"{p} {w:.2f}" for p, w in ceiling["weights"].items())
+                      + "): an in-sample upper bound, not a result. The distance between the two is what "
+                        f"{district['units']} districts can teach about weights without overfitting."]
     if forecast is not None:
         lines += ["", f"**Forecast** (features of 2006 -> market shares of 2011, out of exporter in "
                       f"{forecast['folds']} groups, {forecast['queries']} queries):", "",

@@ -10,7 +10,7 @@ from recommender.district_evidence import destinations, evidence
 from recommender.forecast.evaluate import bootstrap_difference
 from recommender.gravity import PoissonFE
 from recommender.recommend.score import fit_weights, percentile
-from recommender.validate import ITALY_TOP10, main as validate_main, unit_metrics
+from recommender.validate import ITALY_TOP10, grid_recall, main as validate_main, unit_metrics, weight_simplex
 
 
 def test_ppml_fixed_effects_recover_known_slopes_and_effects():
@@ -52,6 +52,25 @@ def test_fitted_weights_find_the_part_that_predicts_the_named_markets():
     assert sum(w[p] for p in ("peers", "forecast", "unrealised", "evidence")) == pytest.approx(1, abs=1e-3)
 
 
+def test_weight_simplex_covers_the_grid_and_sums_to_one():
+    grid = weight_simplex(3, step=0.5)
+    assert sorted(map(tuple, grid.tolist())) == sorted([(0, 0, 1), (0, 0.5, 0.5), (0, 1, 0), (0.5, 0, 0.5),
+                                                        (0.5, 0.5, 0), (1, 0, 0)])
+    assert len(weight_simplex(4, step=0.05)) == 1771 and np.allclose(weight_simplex(4).sum(axis=1), 1)
+
+
+def test_grid_recall_known_answer():
+    index = [f"M{i}" for i in range(12)]
+    frame = pd.DataFrame(0.0, index=index, columns=["peers", "forecast", "unrealised", "evidence"])
+    frame["peers"] = np.arange(12)[::-1] / 11  # M0 first on peers
+    frame["evidence"] = np.arange(12) / 11      # M11 first on evidence
+    named = {"M10", "M11"}                      # last two on peers, first two on evidence
+    grid = np.array([[1.0, 0, 0, 0], [0, 0, 0, 1.0]])
+    assert grid_recall([frame], [named], grid, k=10).tolist() == [0.0, 1.0]
+    # two units: recall is their mean
+    assert grid_recall([frame, frame], [named, {"M0", "M11"}], grid, k=10).tolist() == [0.25, 0.75]
+
+
 def test_percentile_bounds_and_ties():
     p = percentile(pd.Series([10.0, 30.0, 20.0, 20.0]))
     assert p.tolist() == [0.0, 1.0, pytest.approx(0.5), pytest.approx(0.5)]
@@ -88,9 +107,10 @@ def test_district_evidence_cites_own_rows_and_leaves_one_district_out():
 def test_validate_cli_prints_every_method_side_by_side(capsys):
     assert validate_main(["--no-forecast", "--no-readme"]) == 0
     out = capsys.readouterr().out
-    for method in ("new_ranking", "persistence", "ppml_fe", "constant_top10", "mp-2026.11.2"):
+    for method in ("new_ranking", "persistence", "ppml_fe", "constant_top10", "mp-2026.11.2", "recall_search"):
         assert method in out
     assert "95% bootstrap CI" in out and len(ITALY_TOP10) == 10
+    assert "in-sample upper bound" in out
 
 
 def test_sector_evidence_reason_says_how_many_districts_it_rests_on():
