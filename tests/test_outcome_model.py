@@ -6,6 +6,7 @@ import json
 import math
 import sqlite3
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -227,6 +228,22 @@ def test_train_outcomes_writes_a_verified_version_and_promotes_it(tmp_path, rec)
 
 
 # -- the labelled simulation -------------------------------------------------------
+def test_simulation_metrics_known_answer():
+    from recommender.outcomes.simulator import evaluate
+
+    class Served:  # serves B then C, whatever the firm
+        def recommend(self, profile, k, tenant):
+            return {"markets": [{"iso3": "B"}, {"iso3": "C"}]}
+
+    truth = {"u|1": pd.Series({"A": 0.8, "B": 0.6, "C": 0.4})}
+    r = evaluate(Served(), [{"district": "u", "division": "1", "profile": None}], truth, k=2).iloc[0]
+    assert r["recall@10"] == 0.5  # B is in the truth's top 2, C is not
+    assert r["success@10"] == pytest.approx(0.5) and r["best_success@10"] == pytest.approx(0.7)
+    gain = lambda q: 2 ** q - 1  # noqa: E731 (the project's NDCG gain)
+    assert r["graded_ndcg@10"] == pytest.approx((gain(0.6) + gain(0.4) / np.log2(3))
+                                                / (gain(0.8) + gain(0.6) / np.log2(3)))
+
+
 def test_simulation_no_harm_at_zero_and_beats_the_naive_counter(rec):
     from recommender.outcomes.simulator import SimulationConfig, learning_curves
     from recommender.validate import district_units
@@ -238,6 +255,8 @@ def test_simulation_no_harm_at_zero_and_beats_the_naive_counter(rec):
     learned, naive, none = (curves.loc[(m, 1000), "ndcg@10"] for m in ("learned", "naive", "none"))
     assert learned >= none - 0.01   # shrinkage: 1,000 outcomes do no harm
     assert learned > naive + 0.05   # the unshrunk, per-impression counter chases noise and position
+    for metric in ("graded_ndcg@10", "success@10"):
+        assert curves.loc[("learned", 1000), metric] > curves.loc[("naive", 1000), metric]
 
 
 def test_channel_outcomes_reorder_the_channels_and_say_what_was_learned(rec):

@@ -29,9 +29,11 @@ the model must survive. Nothing it produces is shipped or stored as data.
 - **Methods**: ``learned`` (:class:`OutcomeModel`, trials with shrinkage),
   ``naive`` (successes per impression, position-biased, no shrinkage, same
   exploration), ``none`` (the prior, no learning).
-- **Metrics** at 0, 100, 1k, 10k, 100k outcomes: recall@10 and NDCG@10 of the
-  served top 10 (no exploration) against the truth's top 10 per unit, and
-  the share of the prior's gap to the truth closed.
+- **Metrics** at 0, 100, 1k, 10k, 100k outcomes, of the served top 10 (no
+  exploration) against the truth (see :func:`evaluate`): recall@10 and
+  NDCG@10 against the truth's top 10, NDCG@10 graded by the true success
+  probability, and the mean true success probability of the ten markets
+  served; for each, the share of the prior's gap to the truth closed.
 """
 
 from __future__ import annotations
@@ -125,17 +127,34 @@ def naive_adjuster(trials: pd.DataFrame, shown: pd.DataFrame) -> OutcomeAdjuster
     return OutcomeAdjuster(table, params)
 
 
+METRICS = ("recall@10", "ndcg@10", "graded_ndcg@10", "success@10")
+
+
 def evaluate(recommender, units: list[dict], truth: dict, k: int = 10) -> pd.DataFrame:
-    """recall@k and NDCG@k of the served top k (no exploration) against the truth's top k, per unit."""
+    """The served top k (no exploration) against the truth, per unit:
+
+    - ``recall@10``: share of the truth's top k served (a market just below
+      the truth's cut counts as a full miss);
+    - ``ndcg@10``: NDCG with relevance 1 for the truth's top k;
+    - ``graded_ndcg@10``: NDCG with the true success probability as the
+      relevance of every market (the ideal is the truth's own order);
+    - ``success@10``: the mean true success probability of the k markets
+      served (what a firm trying them would sell), and ``best_success@10``
+      the same for the truth's top k."""
     rows = []
     for u in units:
         q = truth[_unit_key(u)]
         served = [m["iso3"] for m in recommender.recommend(u["profile"], k=k, tenant=TENANT)["markets"]]
-        best = set(q.sort_values(ascending=False).index[:k])
+        order = q.sort_values(ascending=False)
+        best = set(order.index[:k])
         rel = [1.0 if m in best else 0.0 for m in served]
+        position = {m: k - i for i, m in enumerate(served)}  # served first scores highest, the rest 0
         rows.append({"unit": _unit_key(u), "recall@10": sum(rel) / k,
                      "ndcg@10": M.ndcg_at_k(rel + [1.0] * (k - int(sum(rel))),
-                                            list(range(len(rel) + k - int(sum(rel)), 0, -1)), k)})
+                                            list(range(len(rel) + k - int(sum(rel)), 0, -1)), k),
+                     "graded_ndcg@10": M.ndcg_at_k(q.to_numpy(), [position.get(m, 0) for m in q.index], k),
+                     "success@10": float(q.reindex(served).mean()),
+                     "best_success@10": float(order.iloc[:k].mean())})
     return pd.DataFrame(rows)
 
 
@@ -200,9 +219,10 @@ def learning_curves(recommender, units: list[dict], config: SimulationConfig,
     sim_units = simulation_units(recommender, units)
     per_unit = pd.concat([run(recommender, sim_units, m, config) for m in methods], ignore_index=True)
     per_unit["tried@10"] = per_unit.get("tried@10", pd.Series(np.nan, index=per_unit.index))
-    curves = per_unit.groupby(["method", "outcomes"])[["recall@10", "ndcg@10", "tried@10"]].mean().reset_index()
-    prior = curves[curves["outcomes"] == 0].groupby("method")[["recall@10", "ndcg@10"]].first().mean()
-    for metric in ("recall@10", "ndcg@10"):
-        gap = 1.0 - prior[metric]
+    curves = per_unit.groupby(["method", "outcomes"])[[*METRICS, "best_success@10", "tried@10"]].mean().reset_index()
+    prior = curves[curves["outcomes"] == 0].groupby("method")[list(METRICS)].first().mean()
+    best = {m: 1.0 for m in METRICS} | {"success@10": float(curves["best_success@10"].iloc[0])}
+    for metric in METRICS:
+        gap = best[metric] - prior[metric]
         curves[f"gap_closed_{metric}"] = (curves[metric] - prior[metric]) / gap if gap > 0 else 0.0
     return curves.assign(scenario=config.scenario)
