@@ -7,8 +7,8 @@ counter, in three scenarios (truth aligned with the data behind the prior,
 the same noise all district-specific, truth contradicting the prior), with
 95% CIs over independent simulations.
 
-Prints the table, writes docs/outcome_learning_curves.md (the model card's
-outcome section includes it) and the README block between the
+Prints the table, writes docs/outcome_learning_curves.md (the next trained
+model's card includes it) and the README block between the
 ``outcomes:start/end`` markers. Takes about 25 minutes on 2 cores (5 simulations per scenario).
 
     .venv/bin/python benchmarks/outcome_learning_curves.py [--max-outcomes 100000] [--explore 0.1]

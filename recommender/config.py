@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# the outcome model's learning curves on the labelled simulation (benchmarks/outcome_learning_curves.py)
+LEARNING_CURVES_FILE = PROJECT_ROOT / "docs" / "outcome_learning_curves.md"
 
 
 def data_dir() -> Path:

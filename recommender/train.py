@@ -164,7 +164,8 @@ def run(data_dir: Path, models_dir: Path, seed: int, folds: int, promote: bool, 
                              "force_reason": force_reason if force and not gate["passed"] else None},
     }
     report = markdown(district, forecast)
-    card = model_card(manifest, version, report)
+    curves = config.LEARNING_CURVES_FILE.read_text() if config.LEARNING_CURVES_FILE.exists() else None
+    card = model_card(manifest, version, report, curves)
     path = artifact.save_version(models_dir, version, forecaster.booster_, serving, manifest, card)
     print()
     print(report)

@@ -217,6 +217,9 @@ def test_train_outcomes_writes_a_verified_version_and_promotes_it(tmp_path, rec)
     section = loaded.manifest["outcomes"]
     assert section["learned_from"]["trials"] == 12 and section["learned_from"]["successes"] == 0
     assert section["base_version"] == base and section["replay"]["evaluated"] is False
+    card = (models / "test.o1" / "MODEL_CARD.md").read_text()
+    assert "## Outcome model" in card and "learned from 12 feedback rows" in card.lower()
+    assert card.count("SIMULATION (not data)") == 1  # the learning curves once, in whichever section has them
     served = Recommender(loaded).recommend(p, k=10, tenant=1)
     assert served["outcomes"]["version"] == "test.o1"
     assert [m["iso3"] for m in served["markets"]].index(shown[0]) > 0

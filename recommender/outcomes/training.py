@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
+from recommender import config
 from recommender.data import load_table
 from recommender.model import artifact
 from recommender.outcomes import shrinkage
@@ -34,10 +35,10 @@ from recommender.outcomes.database import read_outcomes
 from recommender.outcomes.model import OutcomeModel, channel_base
 from recommender.outcomes.serving import OutcomeAdjuster
 from recommender.outcomes.trials import build_trials
+from recommender.training.card import CURVES_HEADING
 
 MIN_HOLDOUT = 20          # held-out market trials needed for the replay comparison to count
 HOLDOUT_SHARE = 0.2       # the first time: the newest share of trials is held out
-LEARNING_CURVES_FILE = Path(__file__).resolve().parents[2] / "docs" / "outcome_learning_curves.md"
 
 
 def predicted_success(adjuster: OutcomeAdjuster | None, scale: dict, trials: pd.DataFrame) -> np.ndarray:
@@ -106,7 +107,9 @@ def trial_rate_by_position(impressions: pd.DataFrame, trials: pd.DataFrame) -> d
     return {int(p): round(float(tried.get(p, 0) / n), 4) for p, n in n_shown.items()}
 
 
-def card_section(section: dict) -> str:
+def card_section(section: dict, curves: bool = True) -> str:
+    """The outcome model's section of the model card; ``curves`` adds the simulated learning
+    curves (left out when the market model's card above already has them)."""
     lf, params, rp = section["learned_from"], section["params"], section["replay"]
     lines = ["", "## Outcome model", "",
              f"Version `{section['version']}` on market model `{section['base_version']}`, trained "
@@ -129,8 +132,8 @@ def card_section(section: dict) -> str:
                   f"{ll['prior_only']:.4f}: {'passed' if rp['passed'] else 'FAILED'}.", ""]
     else:
         lines += [f"Replay: {rp['note']} ({rp['held_out_trials']} held out).", ""]
-    if LEARNING_CURVES_FILE.exists():
-        lines += ["### Learning curves (simulation)", "", LEARNING_CURVES_FILE.read_text().strip(), ""]
+    if curves and config.LEARNING_CURVES_FILE.exists():
+        lines += ["### Learning curves (simulation)", "", config.LEARNING_CURVES_FILE.read_text().strip(), ""]
     return "\n".join(lines)
 
 
@@ -146,7 +149,7 @@ def write_version(models_dir, base_version: str, version: str, cells: pd.DataFra
             shutil.copy2(src / name, tmp / name)
         cells.to_parquet(tmp / artifact.OUTCOMES_FILE, index=False)
         card = (src / artifact.CARD_FILE).read_text().split("\n## Outcome model")[0].rstrip() + "\n"
-        (tmp / artifact.CARD_FILE).write_text(card + card_section(section) + "\n")
+        (tmp / artifact.CARD_FILE).write_text(card + card_section(section, curves=CURVES_HEADING not in card) + "\n")
         return [*names, artifact.OUTCOMES_FILE, artifact.CARD_FILE]
 
     return artifact.write_version_dir(models_dir, version, dict(base_manifest, outcomes=section), write)

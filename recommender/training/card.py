@@ -5,7 +5,12 @@ from __future__ import annotations
 from recommender.recommend.score import PARTS
 
 
-def model_card(manifest: dict, version: str, validation_markdown: str) -> str:
+CURVES_HEADING = "## Learning from outcomes"
+
+
+def model_card(manifest: dict, version: str, validation_markdown: str, outcome_curves: str | None = None) -> str:
+    """The card as Markdown; ``outcome_curves`` (the simulated learning curves of the outcome
+    model, Markdown) adds a section saying how the version will learn from outcomes."""
     fd = manifest["final_demand"]["check"]
     w = manifest["score"]["weights"]
     gate = manifest["promotion"]
@@ -46,4 +51,10 @@ def model_card(manifest: dict, version: str, validation_markdown: str) -> str:
         ("Gate passed." if gate["passed"] else "Gate FAILED: " + "; ".join(gate["failures"])
          + (f". Forced: {gate['force_reason']!r}" if gate.get("forced") else "")), "",
     ]
+    if outcome_curves:
+        lines += [CURVES_HEADING, "",
+                  "This version ranks without outcomes. `python -m recommender.train --outcomes DATABASE_URL` "
+                  f"learns from those the service records and writes `{version}.o<timestamp>`, with its own "
+                  "section below. How the outcome model learns, on a labelled simulation "
+                  "(`benchmarks/outcome_learning_curves.py`):", "", outcome_curves.strip(), ""]
     return "\n".join(lines)
