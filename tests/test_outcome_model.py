@@ -102,6 +102,26 @@ def test_other_chambers_count_only_from_five_firms():
     assert adj.market_lifts(adj.view_of(None), "C23", "sassuolo")["USA"].value > 1
 
 
+def test_a_chamber_view_stores_only_where_it_has_trials_and_reads_the_shared_cells_elsewhere():
+    rows = _trials(1, 3, "USA", 1) + _trials(1, 6, "FRA", 0, first_firm=10)           # Chamber 1, Sassuolo
+    rows += _trials(2, 6, "USA", 0, locality="civita", first_firm=20)                  # Chamber 2: C23 USA elsewhere
+    rows += _trials(2, 6, "DEU", 1, locality="prato", sector="C13T15", first_firm=30)  # and C13T15
+    m = OutcomeModel().fit(pd.DataFrame(rows))
+    cells = m.cells_[m.cells_["kind"] == "market"]
+    mine = cells[cells["view"] == 2]
+    # Chamber 2 holds the groups it tried (C23 USA, C13T15 DEU), not C23 FRA
+    assert set(zip(mine[C.SECTOR], mine[C.MARKET])) == {("C23", "USA"), ("C13T15", "DEU")}
+    adj = OutcomeAdjuster(m.cells_, m.params())
+    shared, two = (adj.market_lifts(v, "C23", "sassuolo") for v in (adj.view_of(None), adj.view_of(2)))
+    assert two["FRA"] == shared["FRA"]  # not tried by Chamber 2: the shared cells, as they are
+    # USA: the shared national cell pools 9 firms (3 sold); Chamber 2 sees its own 6 failures but not
+    # Chamber 1's 3 firms (fewer than 5), so its USA is lower
+    assert shared["USA"].evidence[0].firms == 9 and two["USA"].evidence[0].firms == 6
+    assert two["USA"].value < shared["USA"].value
+    b2, _ = adj.exploration_bounds(adj.view_of(2), "C23", "sassuolo")
+    assert set(b2) == {"USA", "FRA"}
+
+
 def test_district_moves_more_than_same_sector_elsewhere_and_other_sectors_not_at_all():
     rows = _trials(1, 20, "FRA", 1) + _trials(1, 20, "USA", 0, first_firm=100)
     rows += _trials(1, 20, "FRA", 0, locality="prato", sector="C13T15", first_firm=200)  # other sector, other market

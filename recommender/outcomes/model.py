@@ -152,16 +152,25 @@ class OutcomeModel:
                tenants) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(national, local) counts per view and cell: each Chamber's own trials plus the other
         Chambers' aggregates that pass k-anonymity (at least ``k_anonymity`` distinct firms in the
-        cell); view 0 (shared): only the aggregates that pass it."""
+        cell); view 0 (shared): only the aggregates that pass it.
+
+        A Chamber's view holds only the groups (``top_key``: sector and market, or channel and
+        sector) in which it has trials of its own. Elsewhere its own counts are zero, so its
+        cells would be the other Chambers' aggregates that pass k-anonymity, which are exactly
+        the shared view's: the adjuster falls back to those, and the cells grow with the
+        trials, not with trials x Chambers."""
         low_key, top_key = list(low_key), list(top_key)
         k = self.k_anonymity
         everyone = self._aggregate(trials, low_key)
         nat_all = self._national(everyone, top_key, k_low)
         national = [nat_all[nat_all["firms"] >= k].assign(view=SHARED_VIEW)]
         local = [everyone[everyone["firms"] >= k].assign(view=SHARED_VIEW)]
+        group = pd.MultiIndex.from_frame(trials[top_key])
         for tenant in tenants:
-            own = self._aggregate(trials[trials[C.TENANT] == tenant], low_key)
-            others = self._aggregate(trials[trials[C.TENANT] != tenant], low_key)
+            mine = (trials[C.TENANT] == tenant).to_numpy()
+            in_groups = group.isin(group[mine].unique())
+            own = self._aggregate(trials[mine], low_key)
+            others = self._aggregate(trials[in_groups & ~mine], low_key)
             nat_others = self._national(others, top_key, k_low)
             loc = self._sum([own, others[others["firms"] >= k]], low_key)
             nat = self._sum([self._national(own, top_key, k_low), nat_others[nat_others["firms"] >= k]], top_key)

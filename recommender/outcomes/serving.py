@@ -79,15 +79,27 @@ class OutcomeAdjuster:
         return int(tenant) if tenant is not None and int(tenant) in self.views else SHARED_VIEW
 
     def has_channel_cells(self, view: int) -> bool:
-        return view in self._channel_views
+        return view in self._channel_views or SHARED_VIEW in self._channel_views
 
     def has_market_cells(self, view: int, sector: str) -> bool:
-        return (view, sector) in self._national
+        return (view, sector) in self._national or (SHARED_VIEW, sector) in self._national
+
+    def _market_cells(self, view: int, sector: str, locality: str | None) -> tuple[dict, dict]:
+        """(national, local) cells per market of a view. A Chamber's view holds only the markets
+        where it has trials of its own (the whole group: national and every locality); for the
+        others its cells are the shared view's (see ``OutcomeModel._views``)."""
+        national = self._national.get((SHARED_VIEW, sector), {})
+        local = self._local.get((SHARED_VIEW, sector, locality), {}) if locality else {}
+        if view == SHARED_VIEW:
+            return national, local
+        own_national = self._national.get((view, sector), {})
+        own_local = self._local.get((view, sector, locality), {}) if locality else {}
+        return ({**national, **own_national},
+                {**{m: r for m, r in local.items() if m not in own_national}, **own_local})
 
     def market_lifts(self, view: int, sector: str, locality: str | None) -> dict[str, Lift]:
         """Lift per market with evidence for this sector (and locality); others are 1."""
-        national = self._national.get((view, sector), {})
-        local = self._local.get((view, sector, locality), {}) if locality else {}
+        national, local = self._market_cells(view, sector, locality)
         out = {}
         for iso3 in set(national) | set(local):
             n, l_ = national.get(iso3), local.get(iso3)
@@ -107,7 +119,7 @@ class OutcomeAdjuster:
         markets left untried look more worth a try); and the bound of a market
         with no evidence at all."""
         lifts = self.market_lifts(view, sector, locality)
-        local = self._local.get((view, sector, locality), {}) if locality else {}
+        _, local = self._market_cells(view, sector, locality)
         t = 1 + sum(int(r["trials"]) for r in local.values())
         q = min(max(1.0 - 1.0 / t, 0.5), 0.995)
         k_l, k_n = self.kappa["local"], self.kappa["national"]
@@ -116,6 +128,8 @@ class OutcomeAdjuster:
 
     def channel_lift(self, view: int, channel: str, market: str, sector: str, level: int,
                      size_class: str) -> Lift:
+        if (view, channel, sector) not in self._ch_sector:  # no trials of its own here: the shared cells
+            view = SHARED_VIEW
         parent = self._ch_sector.get((view, channel, sector))
         cell = self._ch_context.get((view, channel, market, sector, level, size_class))
         ev = tuple(e for e in (_evidence("channel_context", cell) if cell else None,
