@@ -9,9 +9,10 @@ the same noise all district-specific, truth contradicting the prior), with
 
 Prints the table, writes docs/outcome_learning_curves.md (the next trained
 model's card includes it) and the README block between the
-``outcomes:start/end`` markers. Takes about 25 minutes on 2 cores (5 simulations per scenario).
+``outcomes:start/end`` markers. Takes about 27 minutes on 2 cores (5 simulations per scenario);
+``--scenario`` runs one or a few scenarios and only prints.
 
-    .venv/bin/python benchmarks/outcome_learning_curves.py [--max-outcomes 100000] [--explore 0.1]
+    .venv/bin/python benchmarks/outcome_learning_curves.py [--max-outcomes 100000] [--explore 0.1] [--scenario aligned]
 """
 
 from __future__ import annotations
@@ -94,6 +95,8 @@ def main() -> int:
     p.add_argument("--max-outcomes", type=int, default=CHECKPOINTS[-1])
     p.add_argument("--explore", type=float, default=0.1)
     p.add_argument("--seeds", type=int, default=5, help="simulations per scenario (different truths and firms)")
+    p.add_argument("--scenario", action="append", choices=list(SCENARIOS),
+                   help="run only this scenario (repeatable); the table is then printed, not written")
     p.add_argument("--no-write", action="store_true")
     args = p.parse_args()
     rec = Recommender(load_current())
@@ -102,10 +105,10 @@ def main() -> int:
     t = time.perf_counter()
     runs = pd.concat([learning_curves(rec, units, SimulationConfig(scenario=s, explore_share=args.explore,
                                                                   checkpoints=checkpoints, random_state=seed))
-                      for s in SCENARIOS for seed in range(args.seeds)], ignore_index=True)
+                      for s in (args.scenario or SCENARIOS) for seed in range(args.seeds)], ignore_index=True)
     text = table(runs, args.explore, args.seeds, time.perf_counter() - t)
     print(text)
-    if not args.no_write:
+    if not args.no_write and not args.scenario:
         (ROOT / "docs").mkdir(exist_ok=True)
         (ROOT / "docs" / "outcome_learning_curves.md").write_text(text + "\n")
         readme = ROOT / "README.md"
