@@ -1,7 +1,6 @@
 """Rate limits, model hot swap, migrations, and the spec fuzzed by schemathesis."""
 
 import shutil
-import time
 
 import pytest
 import schemathesis
@@ -14,6 +13,7 @@ from api import create_app
 from api.cli import alembic_config
 from api.keys import create_key
 from recommender.model import artifact
+from polling import eventually
 
 PROFILE = {"ateco": "23.31", "province": "MO", "maturity_level": 2}
 
@@ -48,24 +48,16 @@ def test_model_hot_swap_and_tampered_version_refused(tmp_path):
     assert c.get("/api/v1/readyz").get_json()["model_version"] == "v1"
 
     artifact.promote("v2", models)  # a retrain switched CURRENT: served without restart (loaded in the background)
-    assert _eventually(lambda: c.get("/api/v1/readyz").get_json()["model_version"] == "v2")
+    assert eventually(lambda: c.get("/api/v1/readyz").get_json()["model_version"] == "v2")
 
     with open(models / "v3" / "model.txt", "a") as fh:  # tampered after promotion
         fh.write("\n")
     (models / "CURRENT").write_text("v3\n")
     c.get("/api/v1/readyz")
-    assert _eventually(lambda: "checksum" in (app.extensions["model_holder"].last_error or ""))
+    assert eventually(lambda: "checksum" in (app.extensions["model_holder"].last_error or ""))
     r = c.get("/api/v1/readyz")
     assert r.status_code == 200 and r.get_json()["model_version"] == "v2"  # old one keeps serving
 
-
-def _eventually(check, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _migrate_up_down(url):

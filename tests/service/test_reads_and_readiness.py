@@ -5,7 +5,6 @@ import hashlib
 import hmac
 import shutil
 import threading
-import time
 
 from alembic import command
 from sqlalchemy import func, select
@@ -15,6 +14,7 @@ from api.cli import alembic_config
 from api.db.models import StoredRecommendation
 from api.keys import create_key
 from recommender.model import artifact
+from polling import eventually
 
 PROFILE = {"ateco": "23.31", "province": "MO", "maturity_level": 2}
 V1 = "/api/v1"
@@ -122,14 +122,6 @@ def _models(tmp_path, *versions):
     return models
 
 
-def _wait_for(fn, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if fn():
-            return True
-        time.sleep(0.05)
-    return False
-
 
 def test_swap_off_the_request_path_and_refused_version_retried(tmp_path):
     models = _models(tmp_path, "v1", "v2")
@@ -147,13 +139,13 @@ def test_swap_off_the_request_path_and_refused_version_retried(tmp_path):
     (models / "CURRENT").write_text("v2\n")
     holder = app.extensions["model_holder"]
     c.get(f"{V1}/readyz")
-    assert _wait_for(lambda: holder.last_error and "checksum" in holder.last_error)
+    assert eventually(lambda: holder.last_error and "checksum" in holder.last_error)
     r = c.get(f"{V1}/readyz")
     assert r.get_json()["model_version"] == "v1"
     assert str(models) not in r.get_data(as_text=True)
 
     (models / "v2" / "model.txt").write_bytes(good)  # the operator fixes the copy: retried
-    assert _wait_for(lambda: c.get(f"{V1}/readyz").get_json()["model_version"] == "v2")
+    assert eventually(lambda: c.get(f"{V1}/readyz").get_json()["model_version"] == "v2")
     assert c.get(f"{V1}/model").get_json()["version"] == "v2"
 
 
@@ -179,7 +171,7 @@ def test_swap_does_not_stall_requests(tmp_path):
         assert c.get(f"{V1}/readyz").get_json()["model_version"] == "v1"  # answered while v2 loads
     finally:
         gate.set()
-    assert _wait_for(lambda: c.get(f"{V1}/readyz").get_json()["model_version"] == "v2")
+    assert eventually(lambda: c.get(f"{V1}/readyz").get_json()["model_version"] == "v2")
 
 
 def test_signed_manifest_required_when_a_key_is_set(tmp_path):
@@ -199,5 +191,5 @@ def test_signed_manifest_required_when_a_key_is_set(tmp_path):
     artifact.promote("v2", models)
     holder = app.extensions["model_holder"]
     c.get(f"{V1}/readyz")
-    assert _wait_for(lambda: holder.last_error and "signature" in holder.last_error)
+    assert eventually(lambda: holder.last_error and "signature" in holder.last_error)
     assert c.get(f"{V1}/readyz").get_json()["model_version"] == "v1"
