@@ -3,7 +3,8 @@
 simulator's hidden truth (recall@10, NDCG@10, NDCG@10 graded by the true
 success probability, the true success rate of the ten served) vs the number
 of recorded outcomes, for no learning, the outcome model and a naive
-counter, in three scenarios (truth aligned with the data behind the prior,
+counter, with the Bayes oracle on the outcome model's trials as the yardstick
+of what those outcomes could teach, in three scenarios (truth aligned with the data behind the prior,
 the same noise all district-specific, truth contradicting the prior), with
 95% CIs over independent simulations.
 
@@ -40,6 +41,7 @@ START, END = "<!-- outcomes:start -->", "<!-- outcomes:end -->"
 
 GAPS = (("recall@10", "recall@10"), ("ndcg@10", "NDCG@10"), ("graded_ndcg@10", "graded NDCG@10"),
         ("success@10", "success rate of the 10"))
+SHORT = ("recall@10", "graded_ndcg@10", "success@10")  # the oracle's and naive counter's columns
 
 
 def _ci(values: pd.Series) -> tuple[float, float]:
@@ -65,27 +67,35 @@ def table(runs: pd.DataFrame, explore: float, seeds: int, seconds: float) -> str
              "in the last column). *recall@10* and *NDCG@10* count the truth's top 10 as relevant (a market "
              "just below the truth's cut is a full miss); *graded NDCG@10* takes each market's true success "
              "probability as its relevance; *success rate of the 10* is the mean true success probability of "
-             "the ten markets served (what firms trying them would sell), against the truth's own ten.", "",
+             "the ten markets served (what firms trying them would sell), against the truth's own ten. "
+             "The *Bayes oracle* learns from the same trials as the outcome model but knows how the simulator "
+             "made its truth (the fixed part of every logit, both noise scales, which districts share a sector): "
+             "what those outcomes could teach at best (it starts ahead, knowing the fixed part; "
+             "recommender/outcomes/oracle.py).", "",
              "| scenario | outcomes | " + " | ".join(label for _, label in GAPS)
-             + " | truth's top 10 ever tried | naive counter: recall@10 / graded NDCG@10 / success |",
-             "|---|---|" + "---|" * (len(GAPS) + 2)]
+             + " | truth's top 10 ever tried | Bayes oracle: recall@10 / graded NDCG@10 / success"
+             " | naive counter: recall@10 / graded NDCG@10 / success |",
+             "|---|---|" + "---|" * (len(GAPS) + 3)]
     for (scenario, n), g in runs[runs["outcomes"] > 0].groupby(["scenario", "outcomes"], sort=False):
-        learned, naive = g[g["method"] == "learned"], g[g["method"] == "naive"]
+        learned, naive, oracle = (g[g["method"] == m] for m in ("learned", "naive", "oracle"))
         tried, _ = _ci(learned["tried@10"])
         lines.append(f"| {scenario} | {n:,} | " + " | ".join(_gap(learned[f"gap_closed_{m}"]) for m, _ in GAPS)
                      + f" | {tried:.2f} | "
-                     + " / ".join(_gap(naive[f"gap_closed_{m}"]) for m in ("recall@10", "graded_ndcg@10", "success@10"))
-                     + " |")
-    lines += ["", "Levels (means over the simulations): no learning, and the outcome model at the largest number "
+                     + " / ".join(_gap(oracle[f"gap_closed_{m}"]) for m in SHORT) + " | "
+                     + " / ".join(_gap(naive[f"gap_closed_{m}"]) for m in SHORT) + " |")
+    lines += ["", "Levels (means over the simulations): no learning, and the outcome model and the Bayes oracle at the largest number "
                   "of outcomes, against the truth's own top 10.", "",
               "| scenario | | recall@10 | NDCG@10 | graded NDCG@10 | success rate of the 10 |", "|---|---|---|---|---|---|"]
     top = runs["outcomes"].max()
     for scenario, g in runs.groupby("scenario", sort=False):
         none = g[(g["method"] == "none") & (g["outcomes"] == 0)].mean(numeric_only=True)
         last = g[(g["method"] == "learned") & (g["outcomes"] == top)].mean(numeric_only=True)
+        best = g[(g["method"] == "oracle") & (g["outcomes"] == top)].mean(numeric_only=True)
         lines.append(f"| {scenario} | no learning | " + " | ".join(f"{none[m]:.3f}" for m, _ in GAPS) + " |")
         lines.append(f"| {scenario} | outcome model, {top:,} outcomes | "
                      + " | ".join(f"{last[m]:.3f}" for m, _ in GAPS) + " |")
+        lines.append(f"| {scenario} | Bayes oracle, {top:,} outcomes | "
+                     + " | ".join(f"{best[m]:.3f}" for m, _ in GAPS) + " |")
         lines.append(f"| {scenario} | truth | 1 | 1 | 1 | {none['best_success@10']:.3f} |")
     return "\n".join(lines)
 

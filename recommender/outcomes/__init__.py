@@ -10,5 +10,7 @@
   views with the k-anonymity rule, lifts for serving).
 - :mod:`~recommender.outcomes.exploration`: the bounded exploration slot.
 - :mod:`~recommender.outcomes.simulator`: a labelled simulation for offline
-  learning curves (never shipped as data).
+  learning curves (never shipped as data), and
+  :mod:`~recommender.outcomes.oracle` its Bayes oracle (what the simulated
+  outcomes could teach at best).
 """

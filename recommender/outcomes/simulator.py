@@ -28,9 +28,12 @@ the model must survive. Nothing it produces is shipped or stored as data.
   accumulate (every 10 %, at least every 100).
 - **Methods**: ``learned`` (:class:`OutcomeModel`, trials with shrinkage),
   ``naive`` (successes per impression, position-biased, no shrinkage, same
-  exploration), ``none`` (the prior, no learning).
+  exploration), ``none`` (the prior, no learning); and, as a yardstick,
+  ``oracle``: the Bayes posterior of a learner that knows how the truth was
+  made, on the ``learned`` loop's own trials (:mod:`~recommender.outcomes.oracle`):
+  how much of the gap those outcomes could close at all.
 - **Metrics** at 0, 100, 1k, 10k, 100k outcomes, of the served top 10 (no
-  exploration) against the truth (see :func:`evaluate`): recall@10 and
+  exploration) against the truth (see :func:`score_lists`): recall@10 and
   NDCG@10 against the truth's top 10, NDCG@10 graded by the true success
   probability, and the mean true success probability of the ten markets
   served; for each, the share of the prior's gap to the truth closed.
@@ -45,6 +48,7 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.model import metrics as M
+from recommender.outcomes import oracle
 from recommender.outcomes.impressions import locality
 from recommender.outcomes.model import CELL_COLUMNS, MARKET, SHARED_VIEW, OutcomeModel
 from recommender.outcomes.serving import OutcomeAdjuster
@@ -70,6 +74,7 @@ class SimulationConfig:
     k: int = 10
     checkpoints: tuple[int, ...] = CHECKPOINTS
     random_state: int = 0
+    oracle: bool = True  # score the Bayes oracle on the learned loop's trials (what was attainable)
     truth: dict = field(default_factory=dict)  # overrides of the scenario's coefficients
 
 
@@ -88,24 +93,38 @@ def simulation_units(recommender, units: list[dict]) -> list[dict]:
     return out
 
 
+def _unit_key(u: dict) -> str:
+    return u["district"] + "|" + u["division"]
+
+
+@dataclass(frozen=True)
+class HiddenTruth:
+    """The SIMULATED truth: ``success`` per unit (``district|division``) and market, and how it
+    was made (what only the Bayes oracle of :mod:`~recommender.outcomes.oracle` may know):
+    each unit's fixed logit part, its sector and the two noise scales."""
+    success: dict[str, pd.Series]
+    fixed: dict[str, pd.Series]
+    sector_of: dict[str, str]
+    sigma_sector: float
+    sigma_district: float
+
+
 def hidden_truth(units: list[dict], markets: list[str], scenario: str, rng: np.random.Generator,
-                 overrides: dict | None = None) -> dict[str, pd.Series]:
+                 overrides: dict | None = None) -> HiddenTruth:
     """SIMULATED success probability per unit and market (see the module docstring)."""
     b = SCENARIOS[scenario] | (overrides or {})
-    truth = {}
+    success, fixed = {}, {}
     shared = {sector: rng.standard_normal(len(markets)) for sector in sorted({u["sector"] for u in units})}
     for u in units:
         logx = np.log1p(u["exports"].reindex(markets).fillna(0.0))
         z = (logx - logx.mean()) / (logx.std() or 1.0)
         named = pd.Series([1.0 if m in u["named"] else 0.0 for m in markets], index=markets)
-        eta = (b["b0"] + b["b_named"] * named + b["b_exports"] * z + b["sigma_sector"] * shared[u["sector"]]
+        fixed[_unit_key(u)] = b["b0"] + b["b_named"] * named + b["b_exports"] * z
+        eta = (fixed[_unit_key(u)] + b["sigma_sector"] * shared[u["sector"]]
                + b["sigma_district"] * rng.standard_normal(len(markets)))
-        truth[u["district"] + "|" + u["division"]] = 1.0 / (1.0 + np.exp(-eta))
-    return truth
-
-
-def _unit_key(u: dict) -> str:
-    return u["district"] + "|" + u["division"]
+        success[_unit_key(u)] = 1.0 / (1.0 + np.exp(-eta))
+    return HiddenTruth(success, fixed, {_unit_key(u): u["sector"] for u in units}, float(b["sigma_sector"]),
+                       float(b["sigma_district"]))
 
 
 def naive_adjuster(trials: pd.DataFrame, shown: pd.DataFrame) -> OutcomeAdjuster:
@@ -130,8 +149,8 @@ def naive_adjuster(trials: pd.DataFrame, shown: pd.DataFrame) -> OutcomeAdjuster
 METRICS = ("recall@10", "ndcg@10", "graded_ndcg@10", "success@10")
 
 
-def evaluate(recommender, units: list[dict], truth: dict, k: int = 10) -> pd.DataFrame:
-    """The served top k (no exploration) against the truth, per unit:
+def score_lists(served: dict[str, list[str]], truth: dict[str, pd.Series], k: int = 10) -> pd.DataFrame:
+    """Each unit's served top k (unit -> iso3 codes, best first) against the truth, per unit:
 
     - ``recall@10``: share of the truth's top k served (a market just below
       the truth's cut counts as a full miss);
@@ -142,38 +161,61 @@ def evaluate(recommender, units: list[dict], truth: dict, k: int = 10) -> pd.Dat
       served (what a firm trying them would sell), and ``best_success@10``
       the same for the truth's top k."""
     rows = []
-    for u in units:
-        q = truth[_unit_key(u)]
-        served = [m["iso3"] for m in recommender.recommend(u["profile"], k=k, tenant=TENANT)["markets"]]
+    for unit, markets in served.items():
+        q, markets = truth[unit], list(markets)[:k]
         order = q.sort_values(ascending=False)
         best = set(order.index[:k])
-        rel = [1.0 if m in best else 0.0 for m in served]
-        position = {m: k - i for i, m in enumerate(served)}  # served first scores highest, the rest 0
-        rows.append({"unit": _unit_key(u), "recall@10": sum(rel) / k,
+        rel = [1.0 if m in best else 0.0 for m in markets]
+        position = {m: k - i for i, m in enumerate(markets)}  # served first scores highest, the rest 0
+        rows.append({"unit": unit, "recall@10": sum(rel) / k,
                      "ndcg@10": M.ndcg_at_k(rel + [1.0] * (k - int(sum(rel))),
                                             list(range(len(rel) + k - int(sum(rel)), 0, -1)), k),
                      "graded_ndcg@10": M.ndcg_at_k(q.to_numpy(), [position.get(m, 0) for m in q.index], k),
-                     "success@10": float(q.reindex(served).mean()),
+                     "success@10": float(q.reindex(markets).mean()),
                      "best_success@10": float(order.iloc[:k].mean())})
     return pd.DataFrame(rows)
 
 
+def evaluate(recommender, units: list[dict], truth: dict[str, pd.Series], k: int = 10) -> pd.DataFrame:
+    """The recommender's served top k (no exploration) per unit against the truth (:func:`score_lists`)."""
+    return score_lists({_unit_key(u): [m["iso3"] for m in recommender.recommend(u["profile"], k=k, tenant=TENANT)
+                                       ["markets"]] for u in units}, truth, k)
+
+
+def evaluate_oracle(hidden: HiddenTruth, trials: pd.DataFrame, k: int = 10) -> pd.DataFrame:
+    """The Bayes oracle's top k per unit (:mod:`~recommender.outcomes.oracle`), learned from
+    ``trials`` (columns unit, market, success), against the truth (:func:`score_lists`)."""
+    counts = (trials.groupby(["unit", "market"])["success"].agg(trials="size", successes="sum").reset_index()
+              if len(trials) else pd.DataFrame(columns=["unit", "market", "trials", "successes"]))
+    logits = oracle.posterior_logits(hidden.fixed, hidden.sector_of, hidden.sigma_sector, hidden.sigma_district,
+                                     counts)
+    return score_lists({unit: list(v.sort_values(ascending=False, kind="stable").index[:k])
+                        for unit, v in logits.items()}, hidden.success, k)
+
+
 def run(recommender, units: list[dict], method: str, config: SimulationConfig) -> pd.DataFrame:
-    """One closed loop; per-unit metrics at each checkpoint (columns unit, outcomes, method, ...)."""
+    """One closed loop; per-unit metrics at each checkpoint (columns unit, outcomes, method, ...).
+    The ``learned`` loop also scores the Bayes oracle on its trials (rows with method ``oracle``)
+    unless ``config.oracle`` is False."""
     rng = np.random.default_rng(config.random_state)
     # the truth over the markets the service may show (embargoed ones never are)
     markets = sorted(m for m in recommender.market_index
                      if (recommender.restricted.get(m) or {}).get("level") != "embargo")
-    truth = hidden_truth(units, markets, config.scenario, np.random.default_rng(config.random_state + 1000),
-                         config.truth)
+    hidden = hidden_truth(units, markets, config.scenario, np.random.default_rng(config.random_state + 1000),
+                          config.truth)
+    truth = hidden.success
+    with_oracle = method == "learned" and config.oracle
     current = recommender.with_outcomes(None)
-    results = [evaluate(current, units, truth, config.k).assign(outcomes=0)]
+    results = [evaluate(current, units, truth, config.k).assign(outcomes=0, method=method)]
+    if with_oracle:
+        results.append(evaluate_oracle(hidden, pd.DataFrame(columns=["unit", "market", "success"]), config.k)
+                       .assign(outcomes=0, method="oracle"))
     if method == "none":
         for n in config.checkpoints[1:]:
             results.append(results[0].assign(outcomes=n))
-        return pd.concat(results, ignore_index=True).assign(method=method)
+        return pd.concat(results, ignore_index=True)
 
-    trials, shown, tried, touched = [], [], set(), {}
+    trials, trial_units, shown, tried = [], [], [], set()
     next_fit, target_i = 100, 1
     positions = np.arange(1, config.k + 1)
     p_try = config.trial_rate / np.log2(positions + 1)
@@ -188,7 +230,7 @@ def run(recommender, units: list[dict], method: str, config: SimulationConfig) -
             if draw >= p_try[m["rank"] - 1] or (firm, m["iso3"]) in tried:
                 continue
             tried.add((firm, m["iso3"]))
-            touched.setdefault(_unit_key(u), set()).add(m["iso3"])
+            trial_units.append(_unit_key(u))
             prior = (m["outcome"] or {}).get("prior_score", m["score"])
             trials.append((TENANT, firm, u["sector"], u["locality"], 4, "unknown", m["iso3"], None, m["rank"],
                            prior, m["explored"], int(rng.random() < q[m["iso3"]]), "2026-01-01", 0))
@@ -203,24 +245,34 @@ def run(recommender, units: list[dict], method: str, config: SimulationConfig) -
             current = recommender.with_outcomes(adjuster)
             next_fit = max(n + 100, int(n * 1.1))
             if n >= config.checkpoints[target_i]:
-                at = evaluate(current, units, truth, config.k).assign(outcomes=config.checkpoints[target_i])
-                # how many of the truth's top k the loop has tried at all: no learner can promote the rest
+                at = evaluate(current, units, truth, config.k).assign(outcomes=config.checkpoints[target_i],
+                                                                      method=method)
+                # how many of the truth's top k the loop has tried at all
+                seen = pd.DataFrame({"unit": trial_units, "market": frame[C.MARKET], "success": frame[C.SUCCESS]})
+                touched = seen.groupby("unit")["market"].agg(set).to_dict()
                 at["tried@10"] = [len(set(truth[key].sort_values(ascending=False).index[:config.k])
                                       & touched.get(key, set())) / config.k for key in at["unit"]]
                 results.append(at)
+                if with_oracle:
+                    results.append(evaluate_oracle(hidden, seen, config.k).assign(
+                        outcomes=config.checkpoints[target_i], method="oracle"))
                 target_i += 1
-    return pd.concat(results, ignore_index=True).assign(method=method)
+    return pd.concat(results, ignore_index=True)
 
 
 def learning_curves(recommender, units: list[dict], config: SimulationConfig,
                     methods=("none", "learned", "naive")) -> pd.DataFrame:
-    """Mean recall@10 / NDCG@10 per method and number of outcomes, with the
-    share of the prior's gap to the truth closed (1 = the truth's own top 10)."""
+    """Mean metrics per method and number of outcomes, with the share of the
+    prior's gap to the truth closed (1 = the truth's own top 10). The prior is
+    what every served method shows at 0 outcomes; the Bayes oracle (method
+    ``oracle``, with ``learned``) knows the truth's fixed part, so it is ahead
+    already at 0."""
     sim_units = simulation_units(recommender, units)
     per_unit = pd.concat([run(recommender, sim_units, m, config) for m in methods], ignore_index=True)
     per_unit["tried@10"] = per_unit.get("tried@10", pd.Series(np.nan, index=per_unit.index))
     curves = per_unit.groupby(["method", "outcomes"])[[*METRICS, "best_success@10", "tried@10"]].mean().reset_index()
-    prior = curves[curves["outcomes"] == 0].groupby("method")[list(METRICS)].first().mean()
+    at_zero = curves[(curves["outcomes"] == 0) & (curves["method"] != "oracle")]
+    prior = at_zero.groupby("method")[list(METRICS)].first().mean()
     best = {m: 1.0 for m in METRICS} | {"success@10": float(curves["best_success@10"].iloc[0])}
     for metric in METRICS:
         gap = best[metric] - prior[metric]
