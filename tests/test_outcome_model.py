@@ -267,6 +267,20 @@ def test_simulation_metrics_known_answer():
                                                 / (gain(0.8) + gain(0.6) / np.log2(3)))
 
 
+def test_the_naive_counter_explores_with_a_poisson_interval_on_its_counts():
+    from recommender.outcomes.simulator import TENANT, naive_adjuster
+    key = {C.SECTOR: "C23", C.LOCALITY: "x"}
+    shown = pd.DataFrame([key | {C.MARKET: m} for m in ("AAA", "BBB") for _ in range(10)])
+    trials = pd.DataFrame([key | {C.MARKET: "AAA", C.SUCCESS: s} for s in (1, 1, 0)])
+    adj = naive_adjuster(trials, shown)  # 2 sales in 20 impressions: E = 1 per market
+    lifts = adj.market_lifts(TENANT, "C23", "x")
+    assert lifts["AAA"].value == pytest.approx(2.0) and lifts["AAA"].variance == pytest.approx(3.0)
+    assert lifts["BBB"].value == 0.0
+    bounds, untried = adj.exploration_bounds(TENANT, "C23", "x")
+    assert bounds["AAA"] > 2.0 and bounds["BBB"] < 1e-6  # unshrunk: no sale at all is taken at its word
+    assert untried == pytest.approx(1.0, abs=1e-3)  # a market never shown: the prior, as good as certain
+
+
 def test_simulation_no_harm_at_zero_and_beats_the_naive_counter(rec):
     from recommender.outcomes.simulator import SimulationConfig, learning_curves
     from recommender.validate import district_units

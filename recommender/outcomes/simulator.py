@@ -28,7 +28,8 @@ the model must survive. Nothing it produces is shipped or stored as data.
   accumulate (every 10 %, at least every 100).
 - **Methods**: ``learned`` (:class:`OutcomeModel`, trials with shrinkage),
   ``naive`` (successes per impression, position-biased, no shrinkage, same
-  exploration), ``none`` (the prior, no learning); and, as a yardstick,
+  exploration, its interval the Poisson one of its counts), ``none`` (the prior,
+  no learning); and, as a yardstick,
   ``oracle``: the Bayes posterior of a learner that knows how the truth was
   made, on the ``learned`` loop's own trials (:mod:`~recommender.outcomes.oracle`):
   how much of the gap those outcomes could close at all.
@@ -129,7 +130,9 @@ def hidden_truth(units: list[dict], markets: list[str], scenario: str, rng: np.r
 
 def naive_adjuster(trials: pd.DataFrame, shown: pd.DataFrame) -> OutcomeAdjuster:
     """The naive counter: successes per impression of (sector, locality, market), relative to
-    the overall rate, no shrinkage (position-biased: top positions are tried more)."""
+    the overall rate, no shrinkage (position-biased: top positions are tried more). Its
+    uncertainty, for the exploration slot, is the Poisson variance of the count, (S + 1) / E²
+    (one pseudo-success, so that a cell with no sale yet keeps an interval)."""
     rate = trials[C.SUCCESS].sum() / max(len(shown), 1)
     s = trials.groupby([C.SECTOR, C.LOCALITY, C.MARKET])[C.SUCCESS].sum()
     n = shown.groupby([C.SECTOR, C.LOCALITY, C.MARKET]).size()
@@ -138,7 +141,8 @@ def naive_adjuster(trials: pd.DataFrame, shown: pd.DataFrame) -> OutcomeAdjuster
     cells["lift"] = np.where(cells["E"] > 0, cells["S"] / cells["E"].where(cells["E"] > 0, 1), 1.0)
     cells = cells.assign(view=TENANT, kind=MARKET, level="local", channel_id=None, maturity_level=None,
                          size_class=None, trials=cells["n"], successes=cells["S"], firms=cells["n"], firms_sold=cells["S"],
-                         first_year=2026, last_year=2026, var=0.0)
+                         first_year=2026, last_year=2026)
+    cells["var"] = np.where(cells["E"] > 0, (cells["S"] + 1) / cells["E"].where(cells["E"] > 0, 1) ** 2, 0.0)
     national = cells.drop_duplicates([C.SECTOR, C.MARKET]).assign(level="national", locality=None, lift=1.0,
                                                                   var=0.0)
     table = pd.concat([cells, national], ignore_index=True)[list(CELL_COLUMNS)]
