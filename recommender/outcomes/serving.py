@@ -7,6 +7,7 @@ so thread-safe. A context with no cell gets lift 1 (the prior unchanged)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -38,9 +39,25 @@ class Lift:
     evidence: tuple[Evidence, ...]  # the cells it rests on, most specific first (empty: prior only)
 
 
-def _evidence(level: str, row: dict) -> Evidence:
-    return Evidence(level, int(row["trials"]), int(row["successes"]), int(row["firms"]), int(row["firms_sold"]),
-                    int(row["first_year"]), int(row["last_year"]))
+class Cell(NamedTuple):
+    """What serving keeps of a fitted cell (a tuple, not the table's row: a few hundred
+    thousand cells per worker must stay small)."""
+    lift: float
+    var: float
+    trials: int
+    successes: int
+    firms: int
+    firms_sold: int
+    first_year: int
+    last_year: int
+
+
+CELL_FIELDS = Cell._fields
+
+
+def _evidence(level: str, cell: Cell) -> Evidence:
+    return Evidence(level, cell.trials, cell.successes, cell.firms, cell.firms_sold, cell.first_year,
+                    cell.last_year)
 
 
 class OutcomeAdjuster:
@@ -56,22 +73,24 @@ class OutcomeAdjuster:
         self.learned_from = learned_from or {}
         self.kappa = {level: v["kappa"] for level, v in params["kappa"].items()}
         self.views = frozenset(int(v) for v in cells["view"].unique())
-        rows = cells.to_dict("records")
-        self._national: dict[tuple, dict] = {}
-        self._local: dict[tuple, dict] = {}
-        self._ch_sector: dict[tuple, dict] = {}
-        self._ch_context: dict[tuple, dict] = {}
-        for r in rows:
-            v = int(r["view"])
-            if r["kind"] == MARKET and r["level"] == "national":
-                self._national.setdefault((v, r[C.SECTOR]), {})[r[C.MARKET]] = r
-            elif r["kind"] == MARKET:
-                self._local.setdefault((v, r[C.SECTOR], r[C.LOCALITY]), {})[r[C.MARKET]] = r
-            elif r["level"] == "channel_sector":
-                self._ch_sector[(v, r[C.CHANNEL], r[C.SECTOR])] = r
+        self._national: dict[tuple, dict[str, Cell]] = {}
+        self._local: dict[tuple, dict[str, Cell]] = {}
+        self._ch_sector: dict[tuple, Cell] = {}
+        self._ch_context: dict[tuple, Cell] = {}
+        keys = cells[["view", "kind", "level", C.SECTOR, C.LOCALITY, C.MARKET, C.CHANNEL, C.MATURITY_LEVEL,
+                      C.SIZE_CLASS]].itertuples(index=False, name=None)
+        values = zip(cells["lift"].astype(float).tolist(), cells["var"].astype(float).tolist(),
+                     *(cells[c].astype(int).tolist() for c in CELL_FIELDS[2:]))
+        for (view, kind, level, sector, loc, market, channel, maturity, size), value in zip(keys, values):
+            v, cell = int(view), Cell(*value)
+            if kind == MARKET and level == "national":
+                self._national.setdefault((v, sector), {})[market] = cell
+            elif kind == MARKET:
+                self._local.setdefault((v, sector, loc), {})[market] = cell
+            elif level == "channel_sector":
+                self._ch_sector[(v, channel, sector)] = cell
             else:
-                self._ch_context[(v, r[C.CHANNEL], r[C.MARKET], r[C.SECTOR], int(r[C.MATURITY_LEVEL]),
-                                  r[C.SIZE_CLASS])] = r
+                self._ch_context[(v, channel, market, sector, int(maturity), size)] = cell
         self._channel_views = frozenset(v for v, *_ in self._ch_sector)
 
     def view_of(self, tenant: int | None) -> int:
@@ -106,10 +125,10 @@ class OutcomeAdjuster:
             ev = tuple(e for e in (_evidence("local", l_) if l_ else None,
                                    _evidence("national", n) if n else None) if e is not None)
             if l_ is not None:
-                out[iso3] = Lift(float(l_["lift"]), float(l_["var"]), ev)
+                out[iso3] = Lift(l_.lift, l_.var, ev)
             else:
-                out[iso3] = Lift(float(n["lift"]), float(shrinkage.posterior_variance(
-                    0, 0, self.kappa["local"], float(n["lift"]), float(n["var"]))), ev)
+                out[iso3] = Lift(n.lift, float(shrinkage.posterior_variance(0, 0, self.kappa["local"], n.lift, n.var)),
+                                 ev)
         return out
 
     def exploration_bounds(self, view: int, sector: str, locality: str | None) -> tuple[dict[str, float], float]:
@@ -120,7 +139,7 @@ class OutcomeAdjuster:
         with no evidence at all."""
         lifts = self.market_lifts(view, sector, locality)
         _, local = self._market_cells(view, sector, locality)
-        t = 1 + sum(int(r["trials"]) for r in local.values())
+        t = 1 + sum(c.trials for c in local.values())
         q = min(max(1.0 - 1.0 / t, 0.5), 0.995)
         k_l, k_n = self.kappa["local"], self.kappa["national"]
         default = float(shrinkage.lift_quantile(1.0, 1.0 / k_l + 1.0 / k_n, q))
@@ -135,7 +154,7 @@ class OutcomeAdjuster:
         ev = tuple(e for e in (_evidence("channel_context", cell) if cell else None,
                                _evidence("channel_sector", parent) if parent else None) if e is not None)
         if cell is not None:
-            return Lift(float(cell["lift"]), float(cell["var"]), ev)
+            return Lift(cell.lift, cell.var, ev)
         if parent is not None:
-            return Lift(float(parent["lift"]), float(parent["var"]), ev)
+            return Lift(parent.lift, parent.var, ev)
         return Lift(1.0, 0.0, ())
