@@ -11,9 +11,9 @@ the same noise all district-specific, truth contradicting the prior), with
 Prints the table, writes docs/outcome_learning_curves.md (the next trained
 model's card includes it) and the README block between the
 ``outcomes:start/end`` markers. Takes about 27 minutes on 2 cores (5 simulations per scenario);
-``--scenario`` runs one or a few scenarios and only prints.
+``--scenario`` runs one or a few scenarios and ``--noise-scale`` scales the truth's noise; both only print.
 
-    .venv/bin/python benchmarks/outcome_learning_curves.py [--max-outcomes 100000] [--explore 0.1] [--scenario aligned]
+    .venv/bin/python benchmarks/outcome_learning_curves.py [--max-outcomes 100000] [--explore 0.1] [--scenario aligned] [--noise-scale 0.5]
 """
 
 from __future__ import annotations
@@ -57,10 +57,11 @@ def _gap(values: pd.Series) -> str:
     return f"{mean:+.0%}" + ("" if np.isnan(half) else f" ±{half:.0%}")
 
 
-def table(runs: pd.DataFrame, explore: float, seeds: int, seconds: float) -> str:
+def table(runs: pd.DataFrame, explore: float, seeds: int, seconds: float, noise_scale: float = 1.0) -> str:
     """Markdown: the share of the gap closed per scenario and number of outcomes (mean ± 95% CI over
     the simulations), then the levels behind it."""
-    lines = [f"SIMULATION (not data): 31 district-sector units, exploration share {explore} while learning, "
+    noise = "" if noise_scale == 1.0 else f"the truth's noise scales x{noise_scale}, "
+    lines = [f"SIMULATION (not data): 31 district-sector units, {noise}exploration share {explore} while learning, "
              f"evaluated without exploration; {seeds} simulations per scenario (each its own hidden truth and "
              f"firms), mean ± 95% CI over them; {seconds:.0f} s on this machine.", "",
              "Share of the gap between no learning and the truth closed by the outcome model (naive counter "
@@ -100,6 +101,11 @@ def table(runs: pd.DataFrame, explore: float, seeds: int, seconds: float) -> str
     return "\n".join(lines)
 
 
+def _noise(scenario: str, scale: float) -> dict:
+    """Truth overrides: the scenario's two noise scales times ``scale``."""
+    return {key: SCENARIOS[scenario][key] * scale for key in ("sigma_sector", "sigma_district")}
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--max-outcomes", type=int, default=CHECKPOINTS[-1])
@@ -107,6 +113,9 @@ def main() -> int:
     p.add_argument("--seeds", type=int, default=5, help="simulations per scenario (different truths and firms)")
     p.add_argument("--scenario", action="append", choices=list(SCENARIOS),
                    help="run only this scenario (repeatable); the table is then printed, not written")
+    p.add_argument("--noise-scale", type=float, default=1.0,
+                   help="multiply the truth's noise scales (σ_s, σ_d) by this: how the figures depend on the "
+                        "noise assumed; the table is then printed, not written")
     p.add_argument("--no-write", action="store_true")
     args = p.parse_args()
     rec = Recommender(load_current())
@@ -114,11 +123,12 @@ def main() -> int:
     checkpoints = tuple(c for c in CHECKPOINTS if c <= args.max_outcomes)
     t = time.perf_counter()
     runs = pd.concat([learning_curves(rec, units, SimulationConfig(scenario=s, explore_share=args.explore,
-                                                                  checkpoints=checkpoints, random_state=seed))
+                                                                  checkpoints=checkpoints, random_state=seed,
+                                                                  truth=_noise(s, args.noise_scale)))
                       for s in (args.scenario or SCENARIOS) for seed in range(args.seeds)], ignore_index=True)
-    text = table(runs, args.explore, args.seeds, time.perf_counter() - t)
+    text = table(runs, args.explore, args.seeds, time.perf_counter() - t, args.noise_scale)
     print(text)
-    if not args.no_write and not args.scenario:
+    if not args.no_write and not args.scenario and args.noise_scale == 1.0:
         (ROOT / "docs").mkdir(exist_ok=True)
         (ROOT / "docs" / "outcome_learning_curves.md").write_text(text + "\n")
         readme = ROOT / "README.md"
