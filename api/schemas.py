@@ -271,6 +271,9 @@ class ImpressionMarket(Schema):
     score = fields.Float(metadata={"description": "the score shown"})
     prior_score = fields.Float(metadata={"description": "the market model's score before outcome adjustments"})
     explored = fields.Boolean(metadata={"description": "shown in an exploration slot"})
+    parts = fields.Dict(keys=fields.String(), values=fields.Float(), metadata={
+        "description": "the parts of the market score when shown (peers, forecast, unrealised, evidence), what "
+                       "the outcome model re-weighs; absent from impressions logged before they were kept"})
     channels = fields.List(fields.Nested(ImpressionChannel))
 
 

@@ -44,6 +44,7 @@ SIZE_CLASS = "size_class"    # Eurostat size class of persons employed
 POSITION = "position"        # rank the market (or channel) was shown at, 1 = first
 PRIOR_SCORE = "prior_score"  # the score before any outcome adjustment, when shown
 EXPLORED = "explored"        # shown in an exploration slot
+PART_PREFIX = "part_"        # part_<name>: a part of the market score when shown (market trials only)
 SUCCESS = "success"          # 1 first sale, 0 abandoned
 OUTCOME_DATE = "date"
 IMPRESSION = "impression_id"
@@ -72,10 +73,11 @@ RANK = "rank"
 # MARKET (ISO3) as above
 MARKET_NAME = "market_name"  # in the run's language
 SCORE = "score"
-PEERS = "peers"              # the score's parts (recommender.recommend.score.PARTS)
+PEERS = "peers"              # the score's parts (recommender.recommend.score.PARTS), in [0, 1]
 FORECAST = "forecast"
 UNREALISED = "unrealised"
 EVIDENCE = "evidence"
+SCORE_PARTS = (PEERS, FORECAST, UNREALISED, EVIDENCE)
 HORIZON = "horizon"          # now | prepare
 NEEDS_LEVEL = "needs_level"
 STATUS = "status"            # new | expand

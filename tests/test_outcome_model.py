@@ -90,6 +90,16 @@ def _trials(tenant, firms, market, success, locality="sassuolo", sector="C23", f
             for f in range(firms)]
 
 
+
+def test_trials_carry_the_score_parts_the_market_was_shown_with():
+    imp = _impression(1, 1, 10, ["USA", "FRA"])
+    imp["markets"][0]["parts"] = {"peers": 1.0, "forecast": 0.9, "unrealised": 0.0, "evidence": 0.5}
+    fb = pd.DataFrame([{"id": i, C.TENANT: 1, C.FIRM: 10, C.MARKET: m, C.CHANNEL: None, "status": "abandoned",
+                        C.OUTCOME_DATE: "2026-03-01", C.IMPRESSION: 1} for i, m in enumerate(["USA", "FRA"])])
+    trials = build_trials(pd.DataFrame([imp]), fb)[0].set_index(C.MARKET)
+    assert trials.loc["USA", "part_peers"] == 1.0 and trials.loc["USA", "part_evidence"] == 0.5
+    assert np.isnan(trials.loc["FRA", "part_peers"])  # logged before impressions carried the parts
+
 def test_other_chambers_count_only_from_five_firms():
     four = OutcomeModel().fit(pd.DataFrame(_trials(1, 4, "USA", 1) + _trials(2, 1, "FRA", 0)))
     adj = OutcomeAdjuster(four.cells_, four.params())
@@ -322,3 +332,52 @@ def test_registry_scoring_ranks_like_recommend_under_learned_outcomes(rec):
     compact = learned.recommend_compact(p, k=10)
     assert [(m["iso3"], m["score"]) for m in full["markets"]] == [(row[1], row[3]) for row in compact]
     assert compact[0][1] != top
+
+
+# -- re-weighting the score's parts ---------------------------------------------------
+def test_part_weights_known_answer():
+    # one part; the cells where it is 1 sold twice what the prior expected, the others as expected
+    S, E = np.array([10.0, 20.0] * 6), np.array([10.0, 10.0] * 6)
+    X = np.array([[0.0], [1.0]] * 6)
+    delta, how = shrinkage.fit_part_weights(S, E, X, prior_sd=1e6)
+    assert delta[0] == pytest.approx(math.log(2), abs=1e-4) and "12 cells" in how
+    shrunk, _ = shrinkage.fit_part_weights(S, E, X)  # δ ~ N(0, 1) pulls it toward the market model
+    assert 0 < shrunk[0] < math.log(2)
+    none, how = shrinkage.fit_part_weights(S[:4], E[:4], X[:4])
+    assert none.tolist() == [0.0] and "4 informative cells" in how
+
+
+def _part_trials(shown, firms, sold, tenant=1, locality="piastrelle-di-sassuolo"):
+    """``firms`` firms each tried ``shown`` (result markets); those in ``sold`` sold."""
+    return [{**_trials(tenant, 1, m["iso3"], int(m["iso3"] in sold), locality=locality, first_firm=f)[0],
+             C.PRIOR_SCORE: m["score"], **{C.PART_PREFIX + p: m["parts"][p] for p in C.SCORE_PARTS}}
+            for f in range(firms) for m in shown]
+
+
+def test_outcomes_reweigh_the_score_parts_for_the_whole_sector_and_say_so(rec):
+    p = FirmProfile.from_dict(SASSUOLO)
+    shown = rec.recommend(p, k=30)["markets"]
+    tried = shown[:8] + shown[-8:]  # the first ones failed, the last ones sold: the score weighs the wrong things
+    learned = _fitted(rec, _part_trials(tried, 6, {m["iso3"] for m in shown[-8:]}))
+    weights = learned.outcomes.part_weights["C23"]
+    assert weights["peers"] < 0  # the firms sold where Italy sells less
+    after = {m["iso3"]: m for m in learned.recommend(p, k=30, tenant=1)["markets"]}
+    untried = [after[m["iso3"]] for m in shown[8:-8] if m["iso3"] in after]
+    # the re-weighting reaches markets nobody tried: their scores move, with the reason in words
+    assert untried and all(m["outcome"]["reweighting"] != 1.0 and m["outcome"]["evidence"] == [] for m in untried)
+    moved = [m for m in untried if any(r.startswith("Esiti registrati nel settore: le imprese") for r in m["reasons"])]
+    assert moved and all(m["score"] != m["outcome"]["prior_score"] for m in moved)
+    # another sector does not move at all
+    other = FirmProfile.from_dict({"ateco": "13.20", "province": "PO", "maturity_level": 3})
+    assert ([(m["iso3"], m["score"]) for m in learned.recommend(other, k=10, tenant=1)["markets"]]
+            == [(m["iso3"], m["score"]) for m in rec.recommend(other, k=10)["markets"]])
+
+
+def test_part_weights_learn_only_from_cells_of_five_firms_or_more(rec):
+    p = FirmProfile.from_dict(SASSUOLO)
+    shown = rec.recommend(p, k=30)["markets"]
+    tried = shown[:8] + shown[-8:]
+    four = OutcomeModel().fit(pd.DataFrame(_part_trials(tried, 4, {m["iso3"] for m in shown[-8:]})))
+    assert four.part_weights_ == {}  # 4 firms per cell: not an aggregate other Chambers may learn from
+    five = OutcomeModel().fit(pd.DataFrame(_part_trials(tried, 5, {m["iso3"] for m in shown[-8:]})))
+    assert set(five.part_weights_) == {"C23"} and "16 cells" in five.part_weights_["C23"]["how"]

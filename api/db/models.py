@@ -118,7 +118,7 @@ class Impression(Base):
     maturity_level: Mapped[int] = mapped_column(Integer)
     size_class: Mapped[str] = mapped_column(String(16))
     customer_type: Mapped[str] = mapped_column(String(8))
-    markets: Mapped[list] = mapped_column(JSON)  # [{"iso3", "rank", "score", "prior_score", "explored", "channels"}]
+    markets: Mapped[list] = mapped_column(JSON)  # [{"iso3", "rank", "score", "prior_score", "explored", "parts", "channels"}]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def rank_of(self, iso3: str) -> int | None:

@@ -11,6 +11,8 @@ service stores the impression beside the firm's id inside its Chamber.
 
 from __future__ import annotations
 
+from recommender.columns import SCORE_PARTS
+
 SIZE_CLASSES = ("1-9", "10-49", "50-249", "GE250")  # Eurostat enterprise size classes (persons employed)
 UNKNOWN_SIZE = "unknown"
 
@@ -41,11 +43,12 @@ def impression_from_result(result: dict) -> dict:
 
         {"model_version", "outcome_version", "sector", "division", "district", "province",
          "locality", "maturity_level", "size_class", "customer_type",
-         "markets": [{"iso3", "rank", "score", "prior_score", "explored",
+         "markets": [{"iso3", "rank", "score", "prior_score", "explored", "parts",
                       "channels": [{"channel_id", "rank", "score", "prior_score"}]}]}
 
     ``score`` is what was shown; ``prior_score`` the market model's score
-    before any outcome adjustment (equal to ``score`` without outcomes).
+    before any outcome adjustment (equal to ``score`` without outcomes);
+    ``parts`` the parts of that score (what outcomes may re-weigh).
     """
     firm = result["firm"]
     sector = firm["sector"]
@@ -56,6 +59,7 @@ def impression_from_result(result: dict) -> dict:
             "iso3": m["iso3"], "rank": m["rank"], "score": m["score"],
             "prior_score": learned.get("prior_score", m["score"]),
             "explored": bool(m.get("explored", False)),
+            "parts": {p: m["parts"][p] for p in SCORE_PARTS if p in (m.get("parts") or {})},
             "channels": [{"channel_id": c["channel_id"], "rank": i + 1, "score": c["score"],
                           "prior_score": c["prior"]["rule_score"]}
                          for i, c in enumerate(m.get("channels", []))],

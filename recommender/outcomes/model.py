@@ -14,9 +14,16 @@ one district's evidence, however large, counts as at most κ_local expected
 successes about its whole sector.
 so a district moves first where its own firms sold or failed, the same
 sector elsewhere moves less (only through the national level), and another
-sector does not move at all. The served score is ``prior score × local
-lift``: with no trials every lift is exactly 1 and the ranking is the
-market model's.
+sector does not move at all.
+
+Before the cells, the outcomes re-weigh the score's parts per sector: the
+expected success becomes ``exp(a)·score^β·exp(δ·parts)`` with δ fitted on the
+sector's k-anonymous cells (see :func:`~recommender.outcomes.shrinkage.fit_part_weights`,
+δ ~ N(0, 1)). A lift is tied to one market, so it cannot reach a market nobody
+tried; δ can: when a sector's firms keep selling where, say, Italy sells
+little, every such market rises. The served score is ``prior score ×
+(exp(δ·parts) × local lift)^(1/β)``: with no trials δ is 0, every lift is
+exactly 1 and the ranking is the market model's.
 
 Channels: the prior is today's rule score times Eurostat's share of Italian
 enterprises of the firm's size class with e-sales to the EU or the rest of
@@ -39,7 +46,7 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.outcomes import shrinkage
-from recommender.outcomes.trials import TRIAL_COLUMNS
+from recommender.outcomes.trials import PART_COLUMNS, TRIAL_COLUMNS
 
 SHARED_VIEW = 0  # the view of a caller with no Chamber or no trials of its own
 MARKET, CHANNEL = "market", "channel"
@@ -82,7 +89,8 @@ class OutcomeModel:
     channel_base : :func:`channel_base` (Eurostat) for the channel prior; None = 1.
     random_state : unused by the closed-form fit; kept for the estimator convention.
 
-    Learned state: ``scale_`` (a, β and how), ``channel_scale_``, ``kappa_``
+    Learned state: ``scale_`` (a, β and how), ``part_weights_`` (per sector, δ of
+    the score's parts and how), ``channel_scale_``, ``kappa_``
     (per level, with how), ``cells_`` (one row per view and cell, with lift and
     posterior variance, the parent's uncertainty included), ``counts_`` (what it learned from).
     """
@@ -111,6 +119,34 @@ class OutcomeModel:
                                                  "Eurostat level as is (fewer than 20 channel trials)")}
         channels["E"] = np.exp(a_c) * x
         return pd.concat([markets.assign(kind=MARKET), channels.assign(kind=CHANNEL)], ignore_index=True)
+
+    def _reweigh_parts(self, t: pd.DataFrame) -> pd.DataFrame:
+        """Per sector, how much more or less each part of the market score should weigh (δ, see
+        :func:`~recommender.outcomes.shrinkage.fit_part_weights`), fitted on the k-anonymous market
+        cells only (at least ``k_anonymity`` distinct firms: the aggregates any Chamber may learn
+        from), and each market trial's expectation multiplied by ``exp(δ · parts)``.
+
+        The cells' lifts then say what the re-weighted prior still misses. Unlike a lift, δ
+        reaches the markets nobody tried yet: if the firms of a sector keep selling where Italy
+        sells little, every such market rises, not just the ones tried."""
+        self.part_weights_ = {}
+        markets = t[(t["kind"] == MARKET) & t[list(PART_COLUMNS)].notna().all(axis=1)]
+        if markets.empty:
+            return t
+        cells = markets.groupby([C.SECTOR, C.LOCALITY, C.MARKET], dropna=False).agg(
+            S=(C.SUCCESS, "sum"), E=("E", "sum"), firms=(C.FIRM, "nunique"),
+            **{c: (c, "mean") for c in PART_COLUMNS}).reset_index()
+        cells = cells[cells["firms"] >= self.k_anonymity]
+        t = t.copy()
+        for sector, g in cells.groupby(C.SECTOR, sort=True):
+            delta, how = shrinkage.fit_part_weights(g["S"], g["E"], g[list(PART_COLUMNS)], self.min_cells)
+            if not np.any(delta):
+                continue
+            self.part_weights_[sector] = {"weights": {c[len(C.PART_PREFIX):]: round(float(d), 4)
+                                                      for c, d in zip(PART_COLUMNS, delta)}, "how": how}
+            rows = markets.index[markets[C.SECTOR] == sector]
+            t.loc[rows, "E"] *= np.exp(markets.loc[rows, list(PART_COLUMNS)].to_numpy(float) @ delta)
+        return t
 
     @staticmethod
     def _aggregate(trials: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -211,7 +247,7 @@ class OutcomeModel:
         """Learn from trials (columns of :data:`recommender.outcomes.trials.TRIAL_COLUMNS`)."""
         trials = trials.reindex(columns=list(TRIAL_COLUMNS))
         trials[C.CHANNEL] = trials[C.CHANNEL].where(trials[C.CHANNEL].notna() & (trials[C.CHANNEL] != ""), None)
-        t = self._expected(trials)
+        t = self._reweigh_parts(self._expected(trials))
         tenants = sorted(int(x) for x in t[C.TENANT].unique())
         self.kappa_ = {}
         frames = []
@@ -258,4 +294,4 @@ class OutcomeModel:
     def params(self) -> dict:
         """The fitted scalars (for the manifest and the adjuster)."""
         return {"k_anonymity": self.k_anonymity, "scale": self.scale_, "channel_scale": self.channel_scale_,
-                "kappa": self.kappa_}
+                "kappa": self.kappa_, "part_weights": self.part_weights_}

@@ -6,6 +6,7 @@ so thread-safe. A context with no cell gets lift 1 (the prior unchanged)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -72,6 +73,7 @@ class OutcomeAdjuster:
         self.version = version
         self.learned_from = learned_from or {}
         self.kappa = {level: v["kappa"] for level, v in params["kappa"].items()}
+        self.part_weights = {sector: v["weights"] for sector, v in (params.get("part_weights") or {}).items()}
         self.views = frozenset(int(v) for v in cells["view"].unique())
         self._national: dict[tuple, dict[str, Cell]] = {}
         self._local: dict[tuple, dict[str, Cell]] = {}
@@ -101,7 +103,18 @@ class OutcomeAdjuster:
         return view in self._channel_views or SHARED_VIEW in self._channel_views
 
     def has_market_cells(self, view: int, sector: str) -> bool:
-        return (view, sector) in self._national or (SHARED_VIEW, sector) in self._national
+        """Whether outcomes adjust this sector's markets at all (cells, or re-weighted parts)."""
+        return ((view, sector) in self._national or (SHARED_VIEW, sector) in self._national
+                or sector in self.part_weights)
+
+    def reweighting(self, sector: str, parts) -> float:
+        """The factor on a market's expected success from the sector's re-weighted score parts,
+        ``exp(δ · parts)`` (``parts``: a mapping with the score's parts); 1 if none were learned.
+        Fitted on k-anonymous cells only, so the same for every view."""
+        weights = self.part_weights.get(sector)
+        if not weights:
+            return 1.0
+        return float(math.exp(sum(d * float(parts[p]) for p, d in weights.items())))
 
     def _market_cells(self, view: int, sector: str, locality: str | None) -> tuple[dict, dict]:
         """(national, local) cells per market of a view. A Chamber's view holds only the markets

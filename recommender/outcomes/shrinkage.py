@@ -102,3 +102,26 @@ def fit_scale(success, prior_score, min_trials: int = 20) -> tuple[float, float,
     res = optimize.minimize(nll, x0=[np.log(y.mean()) - s.mean(), 1.0], method="L-BFGS-B",
                             bounds=[(-30, 5), (0.1, 3.0)])
     return float(res.x[0]), float(res.x[1]), f"Poisson MAP over {len(y)} trials, β ~ N(1, {BETA_PRIOR_SD}²)"
+
+
+PART_WEIGHT_PRIOR_SD = 1.0  # δ ~ Normal(0, 1): a part moving from 0 to 1 changes the odds of a sale by e^δ
+
+
+def fit_part_weights(S, E, X, min_cells: int = 10, prior_sd: float = PART_WEIGHT_PRIOR_SD) -> tuple[np.ndarray, str]:
+    """How much each part of the market score should weigh more (δ_j > 0) or less than the
+    market model says, from the cells' outcomes: ``S ~ Poisson(E · exp(X δ))`` with
+    ``δ ~ Normal(0, prior_sd²)``, maximum a posteriori (``X``: one row of parts, in [0, 1],
+    per cell; ``E``: the calibrated prior's expected successes). δ = 0 is the market model
+    as it is; with fewer than ``min_cells`` informative cells δ stays 0. Returns (δ, how)."""
+    S, E, X = np.asarray(S, float), np.asarray(E, float), np.asarray(X, float)
+    keep = (E > 0) & np.isfinite(X).all(axis=1)
+    if keep.sum() < min_cells:
+        return np.zeros(X.shape[1]), f"none ({int(keep.sum())} informative cells < {min_cells})"
+    S, E, X = S[keep], E[keep], X[keep]
+
+    def objective(d):
+        mu = E * np.exp(X @ d)
+        return float(mu.sum() - S @ (X @ d) + d @ d / (2 * prior_sd ** 2)), X.T @ (mu - S) + d / prior_sd ** 2
+
+    res = optimize.minimize(objective, np.zeros(X.shape[1]), jac=True, method="L-BFGS-B")
+    return res.x, f"Poisson MAP over {int(keep.sum())} cells, δ ~ N(0, {prior_sd}²)"

@@ -237,7 +237,8 @@ def run(recommender, units: list[dict], method: str, config: SimulationConfig) -
             trial_units.append(_unit_key(u))
             prior = (m["outcome"] or {}).get("prior_score", m["score"])
             trials.append((TENANT, firm, u["sector"], u["locality"], 4, "unknown", m["iso3"], None, m["rank"],
-                           prior, m["explored"], int(rng.random() < q[m["iso3"]]), "2026-01-01", 0))
+                           prior, m["explored"], int(rng.random() < q[m["iso3"]]), "2026-01-01", 0,
+                           *(m["parts"][p] for p in C.SCORE_PARTS)))
         n = len(trials)
         if n >= next_fit or n >= config.checkpoints[target_i]:
             frame = pd.DataFrame(trials, columns=list(TRIAL_COLUMNS))

@@ -42,7 +42,8 @@ HOLDOUT_SHARE = 0.2       # the first time: the newest share of trials is held o
 
 
 def predicted_success(adjuster: OutcomeAdjuster | None, scale: dict, trials: pd.DataFrame) -> np.ndarray:
-    """P(success) of each market trial: exp(a)·prior^β·lift (lift 1 without an adjuster)."""
+    """P(success) of each market trial: exp(a)·prior^β·exp(δ·parts)·lift (the re-weighting and the
+    lift 1 without an adjuster; the re-weighting 1 for a trial logged without its parts)."""
     q0 = shrinkage.expected_success(scale["a"], scale["beta"], trials[C.PRIOR_SCORE])
     lifts = np.ones(len(trials))
     if adjuster is not None:
@@ -53,6 +54,9 @@ def predicted_success(adjuster: OutcomeAdjuster | None, scale: dict, trials: pd.
                 by_context[key] = adjuster.market_lifts(*key)
             lift = by_context[key].get(getattr(r, C.MARKET))
             lifts[i] = lift.value if lift is not None else 1.0
+            parts = {p: getattr(r, C.PART_PREFIX + p, np.nan) for p in C.SCORE_PARTS}
+            if not any(pd.isna(v) for v in parts.values()):
+                lifts[i] *= adjuster.reweighting(getattr(r, C.SECTOR), parts)
     return np.clip(q0 * lifts, 1e-3, 1 - 1e-3)
 
 
@@ -120,6 +124,9 @@ def card_section(section: dict, curves: bool = True) -> str:
              f"- Prior calibration P(success | tried) = exp(a)·score^β: a = {params['scale']['a']:.3f}, "
              f"β = {params['scale']['beta']:.3f} ({params['scale']['how']}).",
              *[f"- κ {level}: {v['kappa']:.2f} ({v['how']})" for level, v in params["kappa"].items()],
+             *[f"- Score parts re-weighted for {sector}, exp(δ·parts): "
+               + ", ".join(f"δ {p} {d:+.2f}" for p, d in v["weights"].items()) + f" ({v['how']})"
+               for sector, v in (params.get("part_weights") or {}).items()],
              f"- Privacy: other Chambers' trials enter a Chamber's view only as cells of at least "
              f"{params['k_anonymity']} distinct firms.",
              "- Trial rate by position shown (position bias; success is learned per trial, so it does not "

@@ -22,6 +22,7 @@ prior score of the market, which the lift is measured against.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from recommender import columns as C
@@ -33,8 +34,11 @@ PENDING_STATUSES = ("planned", "started")
 IMPRESSION_COLUMNS = ("id", C.TENANT, C.FIRM, "created_at", C.SECTOR, C.LOCALITY, C.MATURITY_LEVEL,
                       C.SIZE_CLASS, "markets")
 FEEDBACK_COLUMNS = ("id", C.TENANT, C.FIRM, C.MARKET, C.CHANNEL, "status", C.OUTCOME_DATE, C.IMPRESSION)
+# the parts of the market score when the market was shown (NaN for channel trials and for
+# impressions logged before the parts were)
+PART_COLUMNS = tuple(C.PART_PREFIX + p for p in C.SCORE_PARTS)
 TRIAL_COLUMNS = (C.TENANT, C.FIRM, C.SECTOR, C.LOCALITY, C.MATURITY_LEVEL, C.SIZE_CLASS, C.MARKET, C.CHANNEL,
-                 C.POSITION, C.PRIOR_SCORE, C.EXPLORED, C.SUCCESS, C.OUTCOME_DATE, C.IMPRESSION)
+                 C.POSITION, C.PRIOR_SCORE, C.EXPLORED, C.SUCCESS, C.OUTCOME_DATE, C.IMPRESSION, *PART_COLUMNS)
 
 
 def _resolve(group: pd.DataFrame) -> pd.Series | None:
@@ -65,9 +69,11 @@ def build_trials(impressions: pd.DataFrame, feedback: pd.DataFrame) -> tuple[pd.
     for imp in impressions.to_dict("records"):
         context = {k: imp[k] for k in (C.SECTOR, C.LOCALITY, C.MATURITY_LEVEL, C.SIZE_CLASS)}
         for m in imp["markets"]:
+            parts = m.get("parts") or {}
             shown[(imp["id"], m["iso3"], None)] = context | {
                 C.POSITION: int(m["rank"]), C.PRIOR_SCORE: float(m.get("prior_score", m["score"])),
-                C.EXPLORED: bool(m.get("explored", False))}
+                C.EXPLORED: bool(m.get("explored", False))} | {
+                C.PART_PREFIX + p: float(parts[p]) if p in parts else np.nan for p in C.SCORE_PARTS}
             for c in m.get("channels", []):
                 shown[(imp["id"], m["iso3"], c["channel_id"])] = context | {
                     C.POSITION: int(c["rank"]), C.PRIOR_SCORE: float(c.get("prior_score", c["score"])),

@@ -62,6 +62,7 @@ class _Selection(NamedTuple):
     embargoed: list   # [(iso3, restriction)]
     view: int | None  # the outcome model's view (the Chamber's own or the shared one), None without outcomes
     lifts: dict       # iso3 -> outcome Lift, for markets with recorded outcomes
+    reweighting: dict  # iso3 -> factor on expected success from the sector's re-weighted parts ({} if none)
     explored: frozenset  # markets in exploration slots that the plain ranking would not have shown
 
 
@@ -194,16 +195,20 @@ class Recommender:
             cites = self._evidence(sector, own)[1].get(iso3, [])
             reasons, estimates = self._explained(sector, customer, own, iso3, lang)
             reasons = list(reasons)
-            lift = sel.lifts.get(iso3)
+            lift, reweighted = sel.lifts.get(iso3), sel.reweighting.get(iso3)
             if lift is not None and lift.evidence:
                 reasons.append(R.outcome_reason(lift, district is not None)[lang == "en"])
+            if reweighted is not None:  # the factor on expected success, as the lift in outcome_reason
+                said = R.reweighting_reason(reweighted, adjuster.part_weights[sector], row)
+                if said is not None:
+                    reasons.append(said[lang == "en"])
             if iso3 in sel.explored:
                 reasons.append(R.EXPLORED_REASON[lang == "en"])
             reasons.append(R.horizon_reason(sel.dparts[iso3], when, needs, level_it, level_en)[lang == "en"])
             markets.append({
                 **market,
                 "rank": len(markets) + 1,
-                "score": round(self._learned_score(float(row["score"]), lift), 2),
+                "score": round(self._learned_score(float(row["score"]), lift, reweighted or 1.0), 2),
                 "horizon": when,
                 "needs_level": needs,
                 "parts": {p: round(float(row[p]), 4) for p in PARTS} | {
@@ -211,8 +216,11 @@ class Recommender:
                     "implied_musd": round(float(row["implied_musd"]), 1),
                     "gap_musd": round(float(row["gap_musd"]), 1),
                     "demandingness": round(d, 4), "demandingness_parts": sel.dparts[iso3]},
-                "outcome": ({"prior_score": round(float(row["score"]), 2), "lift": round(lift.value, 4),
-                             "evidence": [e.to_dict() for e in lift.evidence]} if lift is not None else None),
+                "outcome": ({"prior_score": round(float(row["score"]), 2),
+                             "reweighting": round(reweighted, 4) if reweighted is not None else None,
+                             "lift": round(lift.value, 4) if lift is not None else 1.0,
+                             "evidence": [e.to_dict() for e in lift.evidence] if lift is not None else []}
+                            if lift is not None or reweighted is not None else None),
                 "explored": iso3 in sel.explored,
                 "estimates": [dict(e) for e in estimates],
                 "reasons": reasons,
@@ -331,9 +339,9 @@ class Recommender:
         adjuster = self.outcomes
         view = adjuster.view_of(tenant) if adjuster is not None else None
         loc = locality(district, province)
-        lifts = {}
+        lifts, reweighting = {}, {}
         if adjuster is not None and adjuster.has_market_cells(view, sector):
-            order, lifts = self._adjusted(sector, customer, own, view, loc)
+            order, lifts, reweighting = self._adjusted(sector, customer, own, view, loc)
         eligible, embargoed = [], []
         for iso3 in order:
             if iso3 in excluded:
@@ -348,19 +356,22 @@ class Recommender:
             head = eligible[:k - n_explore]
             bounds, untried = self._bounds(view, sector, loc) if adjuster is not None else ({}, 1.0)
             beta = adjuster.params["scale"]["beta"] if adjuster is not None else 1.0
-            candidates = [(iso3, float(ranked[iso3]["score"]), bounds.get(iso3, untried) ** (1.0 / beta))
+            candidates = [(iso3, self._learned_score(float(ranked[iso3]["score"]), None, reweighting.get(iso3, 1.0)),
+                           bounds.get(iso3, untried) ** (1.0 / beta))
                           for iso3 in eligible[k - n_explore:]]
             picks = choose_explored(candidates, n_explore)
             picked, explored = head + picks, frozenset(picks) - frozenset(eligible[:k])
         chosen = [(iso3, self.restricted.get(iso3)) for iso3 in picked]
-        return _Selection(sector, customer, own, ranked, demanding, dparts, chosen, embargoed, view, lifts, explored)
+        return _Selection(sector, customer, own, ranked, demanding, dparts, chosen, embargoed, view, lifts, reweighting,
+                          explored)
 
     def _ranking_uncached(self, division, sector, province, district, customer_type, excluded, k,
                           lang) -> tuple[tuple, ...]:
         sel = self._select(division, sector, province, district, customer_type, (), excluded, k, lang)
         name = "name_it" if lang == "it" else "name_en"
         return tuple((rank, iso3, self.static[iso3][name],
-                      round(self._learned_score(float(sel.ranked[iso3]["score"]), sel.lifts.get(iso3)), 2),
+                      round(self._learned_score(float(sel.ranked[iso3]["score"]), sel.lifts.get(iso3),
+                                                sel.reweighting.get(iso3, 1.0)), 2),
                       *(round(float(sel.ranked[iso3][p]), 4) for p in PARTS),
                       restriction["level"] if restriction else "")
                      for rank, (iso3, restriction) in enumerate(sel.chosen, 1))
@@ -368,20 +379,25 @@ class Recommender:
     def _bounds_uncached(self, view, sector, loc):
         return self.outcomes.exploration_bounds(view, sector, loc)
 
-    def _learned_score(self, prior: float, lift) -> float:
-        """The score after outcomes: prior × lift^(1/β), so that the order is the model's
-        expected success exp(a)·prior^β·lift (β from the outcome model's calibration)."""
-        if lift is None:
+    def _learned_score(self, prior: float, lift, reweighting: float = 1.0) -> float:
+        """The score after outcomes: prior × (re-weighting × lift)^(1/β), so that the order is the
+        model's expected success exp(a)·prior^β·exp(δ·parts)·lift (β from the outcome model's
+        calibration, δ its re-weighting of the score's parts)."""
+        if lift is None and reweighting == 1.0:
             return prior
-        return prior * lift.value ** (1.0 / self.outcomes.params["scale"]["beta"])
+        value = reweighting * (lift.value if lift is not None else 1.0)
+        return prior * value ** (1.0 / self.outcomes.params["scale"]["beta"])
 
-    def _adjusted_uncached(self, sector, customer, own, view, loc) -> tuple[list[str], dict]:
-        """Market order after the outcome lifts (prior score × lift), and the lifts."""
+    def _adjusted_uncached(self, sector, customer, own, view, loc) -> tuple[list[str], dict, dict]:
+        """Market order after outcomes (prior score re-weighted, times the lift), the lifts and the
+        re-weighting factors."""
         order, ranked = self._ranked(sector, customer, own)
         lifts = self.outcomes.market_lifts(view, sector, loc)
-        key = {iso3: (-self._learned_score(ranked[iso3]["score"], lifts.get(iso3)),
+        reweighting = ({iso3: self.outcomes.reweighting(sector, ranked[iso3]) for iso3 in order}
+                       if sector in self.outcomes.part_weights else {})
+        key = {iso3: (-self._learned_score(ranked[iso3]["score"], lifts.get(iso3), reweighting.get(iso3, 1.0)),
                       -ranked[iso3]["current_musd"], i) for i, iso3 in enumerate(order)}
-        return sorted(order, key=key.__getitem__), lifts
+        return sorted(order, key=key.__getitem__), lifts, reweighting
 
     def _channels_uncached(self, iso3, sector, customer, level, yes, view, size) -> tuple[dict, ...]:
         """All eligible channels for the market, best first: the rule score (prior) times the

@@ -242,6 +242,31 @@ def outcome_reason(lift, in_district: bool) -> tuple[str, str]:
     return it, en
 
 
+PART_PHRASES = {  # where a part of the score is high, in words
+    "peers": ("dove l'Italia esporta già molto", "where Italy already sells a lot"),
+    "forecast": ("nei mercati che la previsione mette avanti", "in the markets the forecast puts ahead"),
+    "unrealised": ("dove resta potenziale non sfruttato", "where potential is left unrealised"),
+    "evidence": ("nei mercati citati dai rapporti sui distretti", "in the markets the district reports name"),
+}
+REWEIGHTING_SHOWN_FROM = 0.05  # a re-weighting that moves the score by less than 5 % goes unsaid
+
+
+def reweighting_reason(factor: float, weights: dict[str, float], parts: dict) -> tuple[str, str] | None:
+    """What the sector's outcomes changed in how this market's score is weighed (``factor``:
+    exp(δ · parts), the multiplier of its expected success; ``weights``: δ per part; ``parts``:
+    the market's parts), naming the part that moved it most; None below ±5 %."""
+    if abs(factor - 1.0) < REWEIGHTING_SHOWN_FROM:
+        return None
+    part = max(weights, key=lambda p: abs(weights[p] * float(parts.get(p, 0.0))))
+    often_it, often_en = ("più", "more") if weights[part] > 0 else ("meno", "less")
+    where_it, where_en = PART_PHRASES[part]
+    it = (f"Esiti registrati nel settore: le imprese che hanno provato hanno venduto {often_it} spesso {where_it}; "
+          f"probabilità di vendita stimata {_lift(factor, 'it')}.")
+    en = (f"Recorded outcomes in the sector: the firms that tried sold {often_en} often {where_en}; "
+          f"estimated chance of a sale {_lift(factor, 'en')}.")
+    return it, en
+
+
 EXPLORED_REASON = (
     "Proposto per esplorazione: ci sono ancora pochi esiti registrati per questo mercato, "
     "provarlo aiuta a capire se è promettente.",

@@ -31,7 +31,7 @@ from scipy.optimize import minimize
 
 from recommender import columns as C
 
-PARTS = ("peers", "forecast", "unrealised", "evidence")
+PARTS = C.SCORE_PARTS
 B2B_TYPES = (C.INTERMEDIATE, C.INVESTMENT)
 CUSTOMER_DEMAND_TYPES = {"b2b": B2B_TYPES, "b2c": (C.HOUSEHOLD,),
                          "both": (C.INTERMEDIATE, C.HOUSEHOLD, C.INVESTMENT)}
