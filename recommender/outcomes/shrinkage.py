@@ -104,7 +104,11 @@ def fit_scale(success, prior_score, min_trials: int = 20) -> tuple[float, float,
     return float(res.x[0]), float(res.x[1]), f"Poisson MAP over {len(y)} trials, β ~ N(1, {BETA_PRIOR_SD}²)"
 
 
-PART_WEIGHT_PRIOR_SD = 1.0  # δ ~ Normal(0, 1): a part moving from 0 to 1 changes the odds of a sale by e^δ
+# δ ~ Normal(0, 1): a part moving from 0 to 1 changes the expected sales by e^δ. Picked on the
+# labelled simulation (3 simulations per value, 10,000 outcomes, share of the recall@10 gap closed):
+# sd 0.5 / 1 / 2 -> aligned +20 / +22 / +20 %, disagree +27 / +40 / +54 %; 1 never costs where the
+# prior is right (2 did at 1,000 outcomes: graded NDCG +9 % instead of +12 %)
+PART_WEIGHT_PRIOR_SD = 1.0
 
 
 def fit_part_weights(S, E, X, min_cells: int = 10, prior_sd: float = PART_WEIGHT_PRIOR_SD) -> tuple[np.ndarray, str]:
