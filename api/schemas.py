@@ -115,6 +115,10 @@ class Recommendation(Schema):
     """A recommendation (see the README for every part)."""
 
     firm = fields.Dict()
+    product = fields.Dict(metadata={"description": "the firm's product: ATECO class, product family, end use (UN BEC), "
+                                                   "default customer type, finest ICIO sector (parts_sector) and the "
+                                                   "harmonised sector of the forecast; each market's figures_for says "
+                                                   "which sector or product each part is measured on"})
     maturity = fields.Dict()
     demand_weights = fields.Dict(keys=fields.String(), values=fields.Float())
     markets = fields.List(fields.Dict())

@@ -29,6 +29,41 @@ ICIO_TO_MODEL: dict[str, str] = {
     "C31T33": "C31T33",
 }
 
+# ICIO 2022's own goods sectors: the finest sector a product is ranked on (peers, unrealised potential,
+# buyers' imports); the forecast keeps the model sector, which WIOD can follow back to 1995
+FINE_SECTORS: tuple[str, ...] = tuple(ICIO_TO_MODEL)
+
+# ICIO 2022 goods sector -> (Italian name, English name)
+FINE_SECTOR_NAMES: dict[str, tuple[str, str]] = {
+    "A01": ("Agricoltura", "Crop and animal production"),
+    "A02": ("Silvicoltura", "Forestry and logging"),
+    "A03": ("Pesca e acquacoltura", "Fishing and aquaculture"),
+    "B05": ("Estrazione di carbone", "Mining of coal and lignite"),
+    "B06": ("Estrazione di petrolio e gas", "Extraction of crude petroleum and natural gas"),
+    "B07": ("Estrazione di minerali metalliferi", "Mining of metal ores"),
+    "B08": ("Altre attività estrattive (pietre, cave)", "Other mining and quarrying"),
+    "B09": ("Servizi di supporto all'estrazione", "Mining support service activities"),
+    "C10T12": ("Alimentari, bevande e tabacco", "Food products, beverages and tobacco"),
+    "C13T15": ("Tessile, abbigliamento, pelle e calzature", "Textiles, apparel, leather and footwear"),
+    "C16": ("Legno e prodotti in legno", "Wood and products of wood and cork"),
+    "C17_18": ("Carta e stampa", "Paper products and printing"),
+    "C19": ("Coke e prodotti petroliferi raffinati", "Coke and refined petroleum products"),
+    "C20": ("Prodotti chimici", "Chemicals and chemical products"),
+    "C21": ("Prodotti farmaceutici", "Pharmaceutical products"),
+    "C22": ("Gomma e materie plastiche", "Rubber and plastic products"),
+    "C23": ("Minerali non metalliferi (ceramica, vetro, pietra)", "Other non-metallic mineral products"),
+    "C24A": ("Siderurgia", "Basic iron and steel"),
+    "C24B": ("Metalli preziosi e non ferrosi", "Basic precious and other non-ferrous metals"),
+    "C25": ("Prodotti in metallo", "Fabricated metal products"),
+    "C26": ("Computer, elettronica e ottica", "Computer, electronic and optical products"),
+    "C27": ("Apparecchiature elettriche", "Electrical equipment"),
+    "C28": ("Macchinari e apparecchiature", "Machinery and equipment n.e.c."),
+    "C29": ("Autoveicoli e rimorchi", "Motor vehicles, trailers and semi-trailers"),
+    "C301": ("Navi e imbarcazioni", "Building of ships and boats"),
+    "C302T309": ("Altri mezzi di trasporto", "Other transport equipment"),
+    "C31T33": ("Mobili e altre manifatture (incl. gioielleria, occhiali)", "Furniture and other manufacturing"),
+}
+
 # WIOD 2013 sector (c1..c16) -> model sector; c17..c35 are services, not modelled.
 WIOD_TO_MODEL: dict[str, str] = {
     "c1": "A01T03", "c2": "B05T09", "c3": "C10T12", "c4": "C13T15", "c5": "C13T15",

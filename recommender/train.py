@@ -15,10 +15,11 @@ One run, on the derived tables only (no network, no raw files):
 3. **Serving table** for Italy, 2022: current exports (peers), the 2027
    forecast, the unrealised potential from a PPML-FE model that never saw
    Italy.
-4. **Score weights** fitted on the public district destinations (conditional
-   logit, leave-one-district-out for the reported figures), validated against
-   the constant list of Italy's largest markets, persistence, PPML-FE and
-   mp-2026.11.2.
+4. **Score weights** fitted on the public district destinations (the
+   weighting with the best recall@10, searched on a grid; leave-one-district-out
+   for the reported figures), validated by product against the constant list
+   of Italy's largest markets, Italy's exports in the finest sector, today's
+   division ranking, persistence, PPML-FE and mp-2026.11.2.
 5. Writes ``models/<version>/`` and promotes it to ``models/CURRENT`` only if
    the forecast model beats persistence, PPML-FE and the current model's
    method with a CI that excludes zero, and the new ranking finds at least
@@ -43,15 +44,20 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+import pandas as pd
+
 from recommender import config
+from recommender.data import load_table
 from recommender.data.tables import TABLES, sha256_file, table_path
 from recommender.errors import DataError, ModelError
 from recommender.forecast.dataset import BASE_YEARS, HORIZON, build_forecast_dataset
 from recommender.forecast.final_demand import FinalDemandEstimator
 from recommender.forecast.models import BoostedOnTop
-from recommender.forecast.serving import build_serving_table, demand_mix, implied_model, with_estimated_final_demand
+from recommender.forecast.serving import (build_fine_serving_table, build_serving_table, demand_mix, implied_model,
+                                          with_estimated_final_demand)
 from recommender.model import artifact
 from recommender.recommend.score import PARTS
+from recommender.sectors import ICIO_TO_MODEL
 from recommender.training.card import model_card
 from recommender.training.dataset import Tables
 from recommender.training.forecast_report import (FINAL_DEMAND_YEARS, FORECAST_MODEL, final_demand_rows,
@@ -59,13 +65,16 @@ from recommender.training.forecast_report import (FINAL_DEMAND_YEARS, FORECAST_M
 from recommender.validate import district_validation, markdown
 
 FORMAT = 2
-USED_TABLES = ("flows", "country_year", "pairs", "countries", "district_destinations")
+USED_TABLES = ("flows", "flows_fine", "country_year", "pairs", "countries", "district_destinations",
+               "product_profiles", "product_destinations", "product_rules")
 FORECAST_GATE_BASELINES = ("persistence", "ppml_fe", "nowcast_ranker_v1")
 VINTAGES = {
     "peers": "OECD ICIO 2022 (intermediate); household and investment: 2022 estimates",
     "forecast": "forecast model, features of 2022, horizon 2027 (trained on WIOD 1995-2011)",
     "unrealised": "PPML-FE on OECD ICIO 2022 without Italy",
     "district_evidence": "public reports 2003-2025 (district_destinations)",
+    "product_evidence": "public sources on Italian products 2001-2025 (product_destinations)",
+    "product_rules": "import bans and requirements, sourced and dated per row (product_rules)",
     "online_purchase": "World Bank Global Findex 2021",
     "logistics": "World Bank LPI 2016",
     "gravity": "CEPII GeoDist",
@@ -89,6 +98,11 @@ def promotion_gate(forecast: dict, district: dict) -> dict:
     s = district["summary"].set_index("method")["recall@10"]
     if s["new_ranking"] < s["constant_top10"]:
         failures.append(f"districts: recall@10 {s['new_ranking']:.3f} below the constant list's {s['constant_top10']:.3f}")
+    if "finest_sector_exports" in s and s["new_ranking"] < s["finest_sector_exports"]:
+        failures.append(f"districts: recall@10 {s['new_ranking']:.3f} below Italy's exports in the finest sector "
+                        f"({s['finest_sector_exports']:.3f})")
+    if district.get("banned_shown", 0) > 0:  # the product check: an import ban is never recommended
+        failures.append(f"products: {district['banned_shown']} markets under an import ban shown")
     return {"passed": not failures, "failures": failures}
 
 
@@ -124,6 +138,10 @@ def run(data_dir: Path, models_dir: Path, seed: int, folds: int, promote: bool, 
     forecaster = BoostedOnTop(random_state=seed, **(forecast_params or {})).fit(data)
     implied = implied_model(tables_2022)
     serving = build_serving_table(tables_2022, forecaster, implied)
+    fine_2022 = with_estimated_final_demand(tables.with_flows(load_table("flows_fine", data_dir)), final_demand,
+                                            parent=ICIO_TO_MODEL)
+    serving = pd.concat([serving, build_fine_serving_table(fine_2022, implied_model(fine_2022), serving,
+                                                           ICIO_TO_MODEL)], ignore_index=True)
     mix = demand_mix(serving)
 
     print("4/5 score weights and validation on the public district destinations", flush=True)
@@ -147,9 +165,10 @@ def run(data_dir: Path, models_dir: Path, seed: int, folds: int, promote: bool, 
         "implied": {"model": "PPML, importer x sector x demand fixed effects, OECD ICIO 2022 without ITA",
                     "coefficients": implied.model_.coefficients()},
         "score": {"parts": list(PARTS), "weights": {p: weights[p] for p in PARTS},
-                  "logit_scale": weights["_scale"],
-                  "fitted_on": f"conditional logit on the named destinations of {district['units']} district-sectors "
-                               "(public reports), non-negative weights, each district's own rows excluded from its evidence",
+                  "fitted_on": f"the weighting with the best recall@10 on the named destinations of {district['units']} "
+                               "district-products (public reports), searched on a grid of the simplex, each district's "
+                               "own rows and sources excluded from its evidence; leave-one-district-out figures in the card",
+                  "logit_weights": {p: district["logit_weights"][p] for p in PARTS},
                   "leave_one_district_out_weights": district["lodo_weights"]},
         "serving": {"exporter": "ITA", "year": 2022, "demand_mix": mix, "vintages": VINTAGES},
         "data_tables": {name: {"file": TABLES[name].filename, "sha256": sha256_file(table_path(name, data_dir))}
@@ -159,6 +178,11 @@ def run(data_dir: Path, models_dir: Path, seed: int, folds: int, promote: bool, 
         "metrics": {"forecast": forecast,
                     "districts": {"summary": district["summary"].round(4).to_dict("records"),
                                   "ci": district["ci"].round(4).to_dict("records"),
+                                  "ndcg_ci": district["ndcg_ci"].round(4).to_dict("records"),
+                                  "district_level": district["district_level"].round(4).to_dict("records"),
+                                  "by_family": {f: {m: round(float(v), 4) for m, v in r.items()}
+                                                for f, r in district["by_family"].iterrows()},
+                                  "never_shown": district["never_shown"], "banned_shown": district["banned_shown"],
                                   "per_unit": district["per_unit"].round(4).to_dict("records")}},
         "promotion": gate | {"forced": bool(force and not gate["passed"]),
                              "force_reason": force_reason if force and not gate["passed"] else None},

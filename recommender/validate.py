@@ -1,30 +1,36 @@
 """``python -m recommender.validate``: the market ranking against reality and as a forecast.
 
-Two checks, side by side in one run, each with bootstrap confidence intervals:
+Three checks, side by side in one run, each with bootstrap confidence intervals:
 
-1. **Real destinations.** For every district of ``district_destinations``
-   (public reports naming where Italian districts sell), the district is
-   entered as a firm would be (its ATECO division, province and district;
-   default customer type) and the top 10 markets are compared with the named
-   destinations: recall@10, NDCG@10 and hit rate (the first-named destination
-   in the top 10). Methods: the new ranking, the previous model mp-2026.11.2
-   (its score reproduced from its artifact at maturity level 4), persistence
-   (Italy's current exports of the sector), the PPML-FE gravity model (what a
-   model that never saw Italy expects), and the constant list of Italy's ten
-   largest export markets. Leave-one-district-out: a district's own rows
-   never inform its own evidence nor the weights used to rank it. To show
-   how far weights alone can go, also ``recall_search`` (the weights with the
-   best recall@10 on the other districts, instead of the logit's) and, as an
-   in-sample upper bound that is not a result, the best recall@10 any
-   weighting reaches when chosen on the scored districts themselves.
-2. **Forecast.** Out of exporter and out of time (features of 2006, market
+1. **Real destinations, by product.** For every (district, product) unit of
+   ``district_destinations`` (public reports naming where Italian districts
+   sell; each unit with its ATECO class and product family), the district is
+   entered as a firm of that product would be (its class, province and
+   district; the product's default customer type) and the top 10 markets are
+   compared with the named destinations (RUS and BLR left out: the service
+   never shows them): recall@10, NDCG@10 and hit rate, overall, for district
+   figures only and by product family. Methods: the product ranking, today's
+   division ranking (mr-2026.11.29.4's method), Italy's exports in the
+   product's finest ICIO sector, persistence in the harmonised sector, the
+   PPML-FE gravity model, the product evidence alone, the constant list of
+   Italy's ten largest markets, the previous model mp-2026.11.2 and the same
+   parts with conditional-logit weights. Leave-one-district-out: a district's
+   own rows never inform its evidence, and the sources its figures come from
+   never inform the product evidence nor the weights used to rank it. The
+   weights are searched for recall@10 on the other districts (a grid on the
+   simplex); what each part adds is the same search without it. No market
+   under an import ban for the product may be shown (counted).
+2. **Re-export hubs**: the 2022 estimates for HKG, SGP, ARE, NLD, BEL (and
+   CHE) beside public figures for the product.
+3. **Forecast.** Out of exporter and out of time (features of 2006, market
    shares of 2011, exporters held out in 5 groups): the forecast model
    against persistence, PPML-FE and the mp-2026.11.2 method, with CIs of the
    difference clustered by exporter.
 
-Writes the figures into the README (between the ``validation`` markers) and
-prints them. ``recommender.train`` runs the same code and puts the same
-figures in the model card.
+Also the channel validation table (recommender.channel_cases): pass rate and
+coverage by product family. Writes the figures into the README (between the
+``validation`` markers) and prints them. ``recommender.train`` runs the same
+code and puts the same figures in the model card.
 """
 
 from __future__ import annotations
@@ -44,8 +50,9 @@ from recommender import config
 from recommender.data import load_table
 from recommender.district_evidence import destinations, evidence
 from recommender.model import metrics as M
+from recommender.products import banned_markets, product_evidence, product_for
 from recommender.recommend.score import (CUSTOMER_DEMAND_TYPES, PARTS, blend, default_customer_type, fit_weights,
-                                         market_parts)
+                                         market_parts, percentile, product_demand_weights)
 
 # Italy's ten largest export markets overall (ISTAT, all goods, 2023-2024),
 # the same list for every firm: the "what an advisor says without a model" baseline.
@@ -55,27 +62,90 @@ K = 10
 README_START, README_END = "<!-- validation:start -->", "<!-- validation:end -->"
 
 
+# markets the service never shows (EU embargo, restricted_markets): a named destination there cannot be found
+# by any ranking the service could serve, so recall leaves them out (the report says so)
+NEVER_SHOWN = frozenset({"RUS", "BLR"})
+DIVISION_PARTS = ("peers", "forecast", "unrealised", "evidence")  # today's (mr-2026.11.29.4) division ranking
+
+
 # -- units ------------------------------------------------------------------
 def district_units(data_dir=None) -> list[dict]:
-    """One unit per (reported district, ATECO division) with its named destinations."""
+    """One unit per (reported district, ATECO division) with its named destinations (RUS and BLR left
+    out: never shown), its product (the curated ATECO class of the unit, recommender.products) and
+    the source URLs of its rows (their product lists are left out when it is scored)."""
     d = destinations(data_dir)
     units = []
     for (name, div), g in d.groupby(["district_name", "ateco_division"], sort=True):
-        ranked = g.dropna(subset=["rank"]).sort_values(["year", "rank"], ascending=[False, True])
+        named = set(g["iso3"]) - NEVER_SHOWN
+        if not named:
+            continue
+        ranked = g[g["iso3"].isin(named)].dropna(subset=["rank"]).sort_values(["year", "rank"],
+                                                                              ascending=[False, True])
         first = ranked["iso3"].iloc[0] if len(ranked) else None
         slugs = [s for s in g["district_slugs"].iloc[0].split(";") if s]
+        slug = slugs[0] if slugs else None
+        product = product_for(g["ateco_class"].iloc[0], "2022", slug, data_dir=data_dir)
         units.append({"district": name, "division": div, "sector": g["model_sector"].iloc[0],
-                      "province": g["provinces"].iloc[0].split(";")[0], "district_slug": slugs[0] if slugs else None,
-                      "named": set(g["iso3"]), "first": first,
+                      "province": g["provinces"].iloc[0].split(";")[0], "district_slug": slug,
+                      "named": named, "first": first, "product": product, "family": g["product_family"].iloc[0],
+                      "urls": frozenset(g["source_url"]), "never_shown": ";".join(sorted(set(g["iso3"]) & NEVER_SHOWN)),
                       "stand_in": ";".join(sorted(set(g["stand_in"]) - {""}))})
     return units
 
 
-def unit_parts(serving: pd.DataFrame, mix: dict, unit: dict, exclude: frozenset[str], data_dir=None) -> pd.DataFrame:
+def unit_parts(serving: pd.DataFrame, mix: dict, unit: dict, exclude: frozenset[str], data_dir=None,
+               exclude_urls: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """The unit's market parts as the service computes them for a firm of its product (finest ICIO
+    sector, the product's customer type and demand mix, district evidence on the product family,
+    product evidence), with the districts in ``exclude`` and the sources in ``exclude_urls`` left out."""
+    p = unit["product"]
+    sectors = _sectors(serving)
+    sector = p.icio_sector if p.icio_sector in sectors else p.model_sector
+    customer = p.default_customer
+    value, _ = evidence(p.model_sector, unit["division"], unit["province"], unit["district_slug"],
+                        exclude=exclude, data_dir=data_dir, family=p.family)
+    weights = product_demand_weights(p.demand_mix, customer, mix.get(sector, {}))
+    parts = _base_parts(serving, sector, customer, tuple(sorted(weights.items()))).copy()
+    parts["evidence"] = value.reindex(parts.index).fillna(0.0)
+    product_value, _, _ = product_evidence(p.evidence_keys, exclude_urls, data_dir)
+    parts["product"] = product_value.reindex(parts.index).fillna(0.0)
+    parts["banned"] = parts.index.isin(banned_markets(p.family, p.family_group, data_dir))
+    return parts
+
+
+_BASE: dict = {}
+
+
+def _sectors(serving: pd.DataFrame) -> frozenset:
+    key = ("sectors", id(serving))
+    if key not in _BASE:
+        _BASE[key] = frozenset(serving[C.SECTOR])
+    return _BASE[key]
+
+
+def _base_parts(serving: pd.DataFrame, sector: str, customer: str, mix: tuple) -> pd.DataFrame:
+    """market_parts without evidence, remembered per serving table, sector, customer type and mix (the
+    leave-one-out folds recompute only the evidence)."""
+    key = (id(serving), sector, customer, mix)
+    if key not in _BASE:
+        _BASE[key] = market_parts(serving, sector, CUSTOMER_DEMAND_TYPES[customer], dict(mix))
+    return _BASE[key]
+
+
+def division_parts(serving: pd.DataFrame, mix: dict, unit: dict, exclude: frozenset[str], data_dir=None) -> pd.DataFrame:
+    """Today's division-level parts (model sector, the sector's customer type, sector-wide district evidence)."""
     value, _ = evidence(unit["sector"], unit["division"], unit["province"], unit["district_slug"],
                         exclude=exclude, data_dir=data_dir)
     customer = default_customer_type(mix.get(unit["sector"], {}))
-    return market_parts(serving, unit["sector"], CUSTOMER_DEMAND_TYPES[customer], mix.get(unit["sector"], {}), value)
+    parts = _base_parts(serving, unit["sector"], customer, tuple(sorted(mix.get(unit["sector"], {}).items()))).copy()
+    parts["evidence"] = value.reindex(parts.index).fillna(0.0)
+    return parts
+
+
+def _order(values: pd.Series, drop: pd.Series | None = None) -> list[str]:
+    if drop is not None:
+        values = values[~drop]
+    return values.sort_values(ascending=False, kind="stable").index.tolist()
 
 
 # -- metrics ----------------------------------------------------------------
@@ -130,7 +200,7 @@ def previous_model_rankings(units: list[dict], models_dir=None) -> dict[str, lis
 
 
 # -- how far weights alone can go ------------------------------------------
-SEARCH_STEP = 0.05  # grid step of the weight simplex searched for recall@10
+SEARCH_STEP = 0.1  # grid step of the weight simplex searched for recall@10 (1,001 weightings of 5 parts)
 
 
 def weight_simplex(n: int, step: float = SEARCH_STEP) -> np.ndarray:
@@ -155,102 +225,186 @@ def district_validation(serving: pd.DataFrame, mix: dict, data_dir=None, models_
                         progress: bool = True) -> dict:
     """Leave-one-district-out validation on the public destinations; also
     fits the serving weights on every district (each with its own rows
-    excluded from its evidence). Returns per-unit metrics, summaries, CIs,
-    the LODO weights of each unit and the final weights."""
+    excluded from its evidence and its own sources from the product evidence).
+    Returns per-unit metrics, summaries, CIs (differences and ratios), the
+    weights of each fold, what each part adds (refit without it), figures by
+    product family and the final weights."""
     units = district_units(data_dir)
     names = [u["district"] for u in units]
-    # parts of every unit with only its own rows excluded (for the final fit)
-    own_out = [unit_parts(serving, mix, u, frozenset({u["district"]}), data_dir) for u in units]
+    # parts of every unit with only its own rows and sources excluded (for the final fit)
+    own_out = [unit_parts(serving, mix, u, frozenset({u["district"]}), data_dir, u["urls"]) for u in units]
     previous = previous_model_rankings(units, models_dir)
     rows, lodo = [], {}
     grid = weight_simplex(len(PARTS))
     for i, u in enumerate(tqdm(units, desc="districts (leave one out)", unit="district", disable=None if progress else True)):
         held = frozenset({u["district"]})
-        train = [(unit_parts(serving, mix, v, held | {v["district"]}, data_dir), v["named"])
-                 for v in units if v["district"] != u["district"]]
-        w = fit_weights(train)
-        lodo[u["district"] + "|" + u["division"]] = w
+        others = [v for v in units if v["district"] != u["district"]]
+        # the held-out unit's sources never inform the weights either
+        train = [(unit_parts(serving, mix, v, held | {v["district"]}, data_dir, u["urls"] | v["urls"]), v["named"])
+                 for v in others]
+        train_frames, train_named = [f for f, _ in train], [n for _, n in train]
+        train_recall = grid_recall(train_frames, train_named, grid)
+        # the serving weights' procedure: the weighting with the best recall@10 on the other districts
+        weights = dict(zip(PARTS, grid[int(np.argmax(train_recall))]))
+        lodo[u["district"] + "|" + u["division"]] = weights
+        w = fit_weights(train)  # the conditional logit, reported beside it
         parts = own_out[i]
-        weights = {p: w[p] for p in PARTS}
-        # the alternative to the logit: the weights with the best recall@10 on the other districts
-        searched = grid[int(np.argmax(grid_recall([f for f, _ in train], [n for _, n in train], grid)))]
+        today = fit_weights([(division_parts(serving, mix, v, held | {v["district"]}, data_dir), v["named"])
+                             for v in others], parts=DIVISION_PARTS)
+        dparts = division_parts(serving, mix, u, held, data_dir)
         rankings = {
-            "new_ranking": blend(parts, weights).sort_values(ascending=False, kind="stable").index.tolist(),
-            "persistence": parts["current_musd"].sort_values(ascending=False, kind="stable").index.tolist(),
-            "ppml_fe": parts["implied_musd"].sort_values(ascending=False, kind="stable").index.tolist(),
-            "forecast_only": parts["forecast"].sort_values(ascending=False, kind="stable").index.tolist(),
-            "recall_search": blend(parts, dict(zip(PARTS, searched))).sort_values(
-                ascending=False, kind="stable").index.tolist(),
+            "new_ranking": _order(blend(parts, weights), parts["banned"]),
+            "logit_weights": _order(blend(parts, {p: w[p] for p in PARTS}), parts["banned"]),
+            "division_ranking": _order(blend(dparts, {p: today[p] for p in DIVISION_PARTS})),
+            "finest_sector_exports": _order(parts["current_musd"]),
+            "persistence": _order(dparts["current_musd"]),
+            "ppml_fe": _order(parts["implied_musd"]),
+            "product_evidence_only": _order(parts["product"] + 1e-6 * percentile(parts["current_musd"])),
             "constant_top10": list(ITALY_TOP10) + [m for m in parts.index if m not in ITALY_TOP10],
         }
+        for j, dropped in enumerate(PARTS):  # what each part adds: the same search among weightings without it
+            without = np.where(grid[:, j] == 0, train_recall, -1.0)
+            rankings[f"without_{dropped}"] = _order(blend(parts, dict(zip(PARTS, grid[int(np.argmax(without))]))),
+                                                    parts["banned"])
         if previous is not None:
             rankings[PREVIOUS_VERSION] = previous[u["district"] + "|" + u["division"]]
+        banned = set(parts.index[parts["banned"]])
         for method, ranking in rankings.items():
             rows.append({"district": u["district"], "division": u["division"], "sector": u["sector"],
-                         "named": len(u["named"]), "stand_in": u["stand_in"], "method": method,
-                         "top10": " ".join(ranking[:K]),
+                         "family": u["family"], "named": len(u["named"]), "stand_in": u["stand_in"],
+                         "method": method, "top10": " ".join(ranking[:K]),
+                         "banned_shown": len(banned & set(ranking)),
                          "missed": " ".join(f"{m} #{ranking.index(m) + 1}" if m in ranking else f"{m} -"
                                             for m in sorted(u["named"] - set(ranking[:K]))),
                          **unit_metrics(ranking, u["named"], u["first"])})
     per_unit = pd.DataFrame(rows)
-    final = fit_weights(list(zip(own_out, [u["named"] for u in units])))
-    # an upper bound, not a result: the best any weighting reaches when chosen on the very districts scored
+    # the serving weights: the same search on every district (each with its own rows and sources left out)
     in_sample = grid_recall(own_out, [u["named"] for u in units], grid)
-    ceiling = {"recall@10": float(in_sample.max()), "weights": dict(zip(PARTS, grid[int(np.argmax(in_sample))]))}
-    summary = per_unit.groupby("method", sort=False)[["recall@10", "ndcg@10", "hit_rate@10", "hits@10"]].mean()
+    final = {p: round(float(v), 4) for p, v in zip(PARTS, grid[int(np.argmax(in_sample))])}
+    logit = fit_weights(list(zip(own_out, [u["named"] for u in units])))
+    # what the search reaches on the districts it was chosen on: in-sample, not a result
+    ceiling = {"recall@10": float(in_sample.max()), "weights": final}
+    metrics = ["recall@10", "ndcg@10", "hit_rate@10", "hits@10"]
+    summary = per_unit.groupby("method", sort=False)[metrics].mean()
+    district_level = per_unit[per_unit["stand_in"] == ""].groupby("method", sort=False)[metrics].mean()
     cis = [unit_bootstrap(per_unit, "new_ranking", b) for b in per_unit["method"].unique() if b != "new_ranking"]
+    ndcg_cis = [unit_bootstrap(per_unit, "new_ranking", b, metric="ndcg@10")
+                for b in ("constant_top10", "finest_sector_exports", "division_ranking")]
+    fam = per_unit[per_unit["method"].isin(FAMILY_METHODS)]
+    by_family = fam.pivot_table(index="family", columns="method", values="recall@10", aggfunc="mean")
+    by_family_ndcg = fam.pivot_table(index="family", columns="method", values="ndcg@10", aggfunc="mean")
+    units_per_family = per_unit[per_unit["method"] == "new_ranking"].groupby("family").size()
     return {"units": len(units), "districts": len(set(names)), "per_unit": per_unit, "summary": summary.reset_index(),
-            "ci": pd.DataFrame(cis), "lodo_weights": lodo, "weights": final, "ceiling": ceiling}
+            "district_level": district_level.reset_index(), "ci": pd.DataFrame(cis), "ndcg_ci": pd.DataFrame(ndcg_cis),
+            "by_family": by_family, "by_family_ndcg": by_family_ndcg, "units_per_family": units_per_family,
+            "lodo_weights": lodo, "weights": final, "logit_weights": logit, "ceiling": ceiling,
+            "never_shown": sorted(NEVER_SHOWN),
+            "hubs": hub_check(serving, mix),
+            "banned_shown": int(per_unit.loc[per_unit["method"] == "new_ranking", "banned_shown"].sum())}
+
+
+FAMILY_METHODS = ("new_ranking", "division_ranking", "finest_sector_exports", "constant_top10")
 
 
 def unit_bootstrap(per_unit: pd.DataFrame, method: str, baseline: str, metric: str = "recall@10",
                    n_boot: int = 2000, seed: int = 42) -> dict:
-    """Mean difference over districts with a 95% percentile bootstrap CI (districts resampled)."""
+    """Mean difference over districts with a 95% percentile bootstrap CI (districts resampled), and the
+    ratio of the means with its CI from the same resamples."""
     wide = per_unit.pivot_table(index=["district", "division"], columns="method", values=metric)
-    d = (wide[method] - wide[baseline]).to_numpy()
+    a, b = wide[method].to_numpy(), wide[baseline].to_numpy()
+    d = a - b
     rng = np.random.default_rng(seed)
-    boot = d[rng.integers(0, len(d), size=(n_boot, len(d)))].mean(axis=1)
+    idx = rng.integers(0, len(d), size=(n_boot, len(d)))
+    boot = d[idx].mean(axis=1)
     lo, hi = np.percentile(boot, [2.5, 97.5])
+    base_means = b[idx].mean(axis=1)
+    ratios = a[idx].mean(axis=1) / np.where(base_means > 0, base_means, np.nan)
+    rlo, rhi = np.nanpercentile(ratios, [2.5, 97.5])
     return {"method": method, "baseline": baseline, "metric": metric, "mean_difference": float(d.mean()),
             "ci_low": float(lo), "ci_high": float(hi), "units": int(len(d)),
-            "ratio": float(wide[method].mean() / wide[baseline].mean()) if wide[baseline].mean() > 0 else None}
+            "ratio": float(a.mean() / b.mean()) if b.mean() > 0 else None,
+            "ratio_ci_low": float(rlo), "ratio_ci_high": float(rhi)}
 
 
 # -- report -----------------------------------------------------------------
+METHOD_NOTES = {
+    "new_ranking": "product ranking (this model): finest ICIO sector, product customer type, product and district evidence, import bans applied, weights searched for recall@10 on the other districts",
+    "division_ranking": "today's division ranking (mr-2026.11.29.4 method: model sector, sector evidence, 4 parts)",
+    "finest_sector_exports": "Italy's 2022 exports in the product's finest ICIO sector",
+    "persistence": "Italy's 2022 exports in the harmonised sector (last observed shares)",
+    "ppml_fe": "PPML with fixed effects (gravity), fitted without Italy, finest sector",
+    "product_evidence_only": "the product evidence part alone",
+    "logit_weights": "the same parts with conditional-logit weights (the previous method of fitting them)",
+    "constant_top10": "constant list of Italy's ten largest markets",
+}
+
+
 def markdown(district: dict, forecast: dict | None) -> str:
     """The validation figures as Markdown (README and model card)."""
     s = district["summary"].set_index("method")
-    lines = [f"**Real destinations** ({district['units']} district-sectors from {district['districts']} districts of "
-             "`district_destinations`, leave-one-district-out, default customer type):", "",
-             "| method | recall@10 | NDCG@10 | hit rate | named found in top 10 |", "|---|---|---|---|---|"]
-    for m, r in s.iterrows():
-        lines.append(f"| {'**' + m + '**' if m == 'new_ranking' else m} | {r['recall@10']:.3f} | {r['ndcg@10']:.3f} | "
-                     f"{r['hit_rate@10']:.3f} | {r['hits@10']:.2f} |")
-    lines += ["", "Difference in recall@10, new ranking minus each method, 95% bootstrap CI over districts:", "",
-              "| baseline | difference | 95% CI | ratio |", "|---|---|---|---|"]
+    main = [m for m in s.index if not m.startswith("without_")]
+    lines = [f"**Real destinations** ({district['units']} district-products from {district['districts']} districts of "
+             "`district_destinations`, leave-one-district-out: a district's own rows never inform its evidence, and "
+             "the sources its figures come from never inform the product evidence nor the weights used to rank it; "
+             "default customer type of the product). Named destinations in "
+             f"{', '.join(district['never_shown'])} are left out of recall: the service never shows them (EU embargo).",
+             "", "| method | recall@10 | NDCG@10 | hit rate | named found in top 10 |", "|---|---|---|---|---|"]
+    for m in main:
+        r = s.loc[m]
+        label = f"**{m}**" if m == "new_ranking" else m
+        lines.append(f"| {label} | {r['recall@10']:.3f} | {r['ndcg@10']:.3f} | {r['hit_rate@10']:.3f} | "
+                     f"{r['hits@10']:.2f} |")
+    lines += ["", "; ".join(f"`{m}`: {METHOD_NOTES[m]}" for m in main if m in METHOD_NOTES) + ".", "",
+              "New ranking minus each method, 95% bootstrap CI over district-products (resampled):", "",
+              "| baseline | recall@10 difference | 95% CI | ratio | ratio 95% CI |", "|---|---|---|---|---|"]
     for r in district["ci"].to_dict("records"):
+        if r["baseline"].startswith("without_"):
+            continue
         ratio = f"{r['ratio']:.2f}x" if r["ratio"] else "-"
-        lines.append(f"| {r['baseline']} | {r['mean_difference']:+.3f} | [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] | {ratio} |")
-    pu = district["per_unit"].pivot_table(index=["district", "division"], columns="method", values="hits@10")
-    big = district["per_unit"].groupby(["district", "division"])["named"].first() >= 5
-    worse = pu[big.reindex(pu.index).to_numpy() & (pu["new_ranking"] < pu["constant_top10"] - 1)]
-    new_rows = district["per_unit"][district["per_unit"]["method"] == "new_ranking"].set_index(["district", "division"])
-    lines += ["", f"Districts with >= 5 named destinations where the new ranking finds more than one fewer than "
-                  f"the constant list: {len(worse)}" + (f" ({', '.join(n for n, _ in worse.index)})" if len(worse) else ""),
-              *[f"- {n} ({div}): named destinations outside the top 10, with their rank: {new_rows.loc[(n, div), 'missed']}"
-                for n, div in worse.index],
-              "", "Weights fitted on all districts (conditional logit, non-negative, each district's own rows "
-                  "excluded from its evidence): " + ", ".join(f"{p} {district['weights'][p]:.3f}" for p in PARTS)]
-    ceiling, const = district["ceiling"], s.loc["constant_top10", "recall@10"]
-    if "recall_search" in s.index:
-        lines += ["", f"How far weights alone can go: `recall_search` picks, for each district, the weights (grid of "
-                      f"step {SEARCH_STEP} on the simplex) with the best recall@10 on the *other* districts: "
-                      f"{s.loc['recall_search', 'recall@10']:.3f}, below the logit. The best any weighting reaches "
-                      f"when chosen on the scored districts themselves is {ceiling['recall@10']:.3f} "
-                      f"({ceiling['recall@10'] / const:.2f}x the constant list; "
-                      + ", ".join(f"{p} {w:.2f}" for p, w in ceiling["weights"].items())
-                      + "): an in-sample upper bound, not a result. The distance between the two is what "
-                        f"{district['units']} districts can teach about weights without overfitting."]
+        lines.append(f"| {r['baseline']} | {r['mean_difference']:+.3f} | [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] | "
+                     f"{ratio} | [{r['ratio_ci_low']:.2f}, {r['ratio_ci_high']:.2f}] |")
+    lines += ["", "| baseline | NDCG@10 difference | 95% CI |", "|---|---|---|"]
+    for r in district["ndcg_ci"].to_dict("records"):
+        lines.append(f"| {r['baseline']} | {r['mean_difference']:+.3f} | [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] |")
+    new_recall = s.loc["new_ranking", "recall@10"]
+    lines += ["", "What each part adds (the same leave-one-district-out fit without it; recall@10 lost):",
+              ", ".join(f"{p} {new_recall - s.loc['without_' + p, 'recall@10']:+.3f}" for p in PARTS
+                        if "without_" + p in s.index) + "."]
+    dl = district["district_level"].set_index("method")
+    if "new_ranking" in dl.index:
+        lines += ["", "District figures only (rows tagged as national, regional or province stand-ins left out): "
+                      + ", ".join(f"{m} {dl.loc[m, 'recall@10']:.3f}" for m in FAMILY_METHODS if m in dl.index)
+                      + " recall@10."]
+    lines += ["", "By product family (recall@10; NDCG@10 in the card's per-unit table):", "",
+              "| family | units | " + " | ".join(FAMILY_METHODS) + " |", "|---|---|" + "---|" * len(FAMILY_METHODS)]
+    bf = district["by_family"]
+    for fam, r in bf.iterrows():
+        lines.append(f"| {fam} | {int(district['units_per_family'].get(fam, 0))} | "
+                     + " | ".join(f"{r[m]:.2f}" for m in FAMILY_METHODS) + " |")
+    pu = district["per_unit"]
+    wide = pu.pivot_table(index=["district", "division"], columns="method", values="hits@10")
+    losing = wide[(wide["new_ranking"] < wide["constant_top10"]) | (wide["new_ranking"] < wide["finest_sector_exports"])]
+    new_rows = pu[pu["method"] == "new_ranking"].set_index(["district", "division"])
+    lines += ["", f"Where the product ranking still finds fewer named destinations than the constant list or "
+                  f"Italy's exports in the finest sector: {len(losing)} of {len(wide)} district-products"]
+    for n, div in losing.index:
+        r = wide.loc[(n, div)]
+        lines.append(f"- {n} ({div}, {new_rows.loc[(n, div), 'family']}): {int(r['new_ranking'])} found vs "
+                     f"{int(r['constant_top10'])} (constant) and {int(r['finest_sector_exports'])} (finest sector); "
+                     f"missed: {new_rows.loc[(n, div), 'missed']}")
+    lines += ["", f"Markets under an import ban for the product shown by the product ranking, all district-products, "
+                  f"full ranking: {district['banned_shown']}.",
+              "", f"Serving weights, searched on all districts (the {len(weight_simplex(len(PARTS)))} weightings of a "
+                  f"grid of step {SEARCH_STEP} on the simplex, the one with the best mean recall@10; each district's "
+                  "own rows and sources left out of its evidence): "
+                  + ", ".join(f"{p} {district['weights'][p]:.2f}" for p in PARTS)
+                  + f" (recall@10 {district['ceiling']['recall@10']:.3f} on those same districts: in-sample, not a "
+                    "result; the leave-one-district-out figure above is the result). The conditional logit, "
+                    "the previous way of fitting them, gives " + ", ".join(
+                      f"{p} {district['logit_weights'][p]:.3f}" for p in PARTS) + " and the `logit_weights` row."]
+    if "hubs" in district and len(district["hubs"]):
+        lines += ["", hub_markdown(district["hubs"]).rstrip("\n")]
+    lines += ["", channels_markdown().rstrip("\n")]
     if forecast is not None:
         lines += ["", f"**Forecast** (features of 2006 -> market shares of 2011, out of exporter in "
                       f"{forecast['folds']} groups, {forecast['queries']} queries):", "",
@@ -263,6 +417,73 @@ def markdown(district: dict, forecast: dict | None) -> str:
         for r in forecast["ci"]:
             lines.append(f"| {r['baseline']} | {r['mean_difference']:+.4f} | [{r['ci_low']:+.4f}, {r['ci_high']:+.4f}] | "
                          f"{r['share_of_clusters_won']:.0%} |")
+    return "\n".join(lines) + "\n"
+
+
+HUB_CHECKS = config.PROJECT_ROOT / "recommender" / "data" / "curated" / "hub_checks_public.csv"
+HUB_CLASSES = {"jewellery": "32.12", "leather_goods": "15.12", "wine": "11.02", "boats": "30.12", "apparel": "14.13",
+               "eyewear": "32.50.5", "cosmetics": "20.42", "footwear": "15.20"}
+
+
+def hub_check(serving: pd.DataFrame, mix: dict) -> pd.DataFrame:
+    """The 2022 estimate of Italy's sales of a product's finest sector to re-export hubs and Switzerland,
+    beside the latest public figure for the product (curated/hub_checks_public.csv, each with its source):
+    where the hubs' estimates are weak, the model card shows how weak."""
+    public = pd.read_csv(HUB_CHECKS, dtype=str, keep_default_na=False)
+    rows = []
+    for (family, iso3), g in public.groupby(["product_family", "iso3"]):
+        if family not in HUB_CLASSES:
+            continue
+        latest = g.sort_values("year").iloc[-1]
+        p = product_for(HUB_CLASSES[family], "2022")
+        sectors = _sectors(serving)
+        sector = p.icio_sector if p.icio_sector in sectors else p.model_sector
+        customer = p.default_customer
+        weights = product_demand_weights(p.demand_mix, customer, mix.get(sector, {}))
+        parts = _base_parts(serving, sector, customer, tuple(sorted(weights.items())))
+        rows.append({"family": family, "market": iso3, "sector": sector,
+                     "model_2022_musd": round(float(parts.loc[iso3, "current_musd"]), 1) if iso3 in parts.index else None,
+                     "model_rank": int(parts.loc[iso3, "peers_rank"]) if iso3 in parts.index else None,
+                     "public_year": latest["year"], "public_figure": latest["value_or_share"],
+                     "source": latest["source_title"], "url": latest["source_url"]})
+    return pd.DataFrame(rows)
+
+
+def hub_markdown(hubs: pd.DataFrame) -> str:
+    lines = ["**Re-export hubs and Switzerland, checked** (model: Italy's 2022 sales of the product's finest ICIO "
+             "sector, consumer and investment parts estimated; public: the latest figure found for the product, "
+             "in the source's own units). Where the public figure dwarfs the estimate, the estimate is flagged as "
+             "weak in every reason (`reexport_hub`); the product evidence part, which names these markets from "
+             "the sources, carries the ranking there.", "",
+             "| product | market | sector | model 2022 (MUSD, rank of 79) | public figure (year) | source |",
+             "|---|---|---|---|---|---|"]
+    for r in hubs.to_dict("records"):
+        lines.append(f"| {r['family']} | {r['market']} | {r['sector']} | {r['model_2022_musd']} (#{r['model_rank']}) | "
+                     f"{r['public_figure']} ({r['public_year']}) | [{r['source'][:60]}]({r['url']}) |")
+    return "\n".join(lines) + "\n"
+
+
+COVERAGE_FAMILIES = ("wine", "pork_meat", "dairy", "apparel", "footwear", "eyewear", "jewellery", "furniture",
+                     "tiles_building", "textiles", "machinery", "medical_devices", "cosmetics", "boats")
+
+
+def channels_markdown() -> str:
+    """The channel validation table's pass rate and the channels' coverage by product family."""
+    from recommender.channel_cases import check_cases, coverage
+    cases = check_cases()
+    failed = cases[~cases["passed"]]
+    markets = [m for m in load_table("countries")["iso3"] if m != "ITA"]
+    cov = coverage(markets, list(COVERAGE_FAMILIES))
+    lines = [f"**Channels** (`recommender/data/curated/channel_cases.csv`: {len(cases)} cases of product family x "
+             f"customer type x market, each with the channels that must and must not be proposed and the cited "
+             f"seller rule): {int(cases['passed'].sum())} of {len(cases)} pass"
+             + (": failing " + ", ".join(failed["case_id"]) if len(failed) else "") + ".", "",
+             f"Coverage of the {len(markets)} markets by product family: share with at least one fitting B2C and one "
+             "B2B channel (generic channels such as the own e-shop included), and with a channel that lists the "
+             "family itself (a marketplace, a fair, a directory or a platform of the product), B2C and B2B:", "",
+             "| family | B2C and B2B | B2C, product-specific | B2B, product-specific |", "|---|---|---|---|"]
+    for r in cov.to_dict("records"):
+        lines.append(f"| {r['family']} | {r['b2c_and_b2b']:.0%} | {r['b2c_specific']:.0%} | {r['b2b_specific']:.0%} |")
     return "\n".join(lines) + "\n"
 
 

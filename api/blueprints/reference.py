@@ -19,8 +19,12 @@ TABLE_FIELDS = {
                                 "ateco_divisions", "origin"]),
     "markets": ("countries", ["iso3", "iso2", "name_it", "name_en", "continent", "eu_member", "trade_regime",
                               "eu_agreement", "gdp_usd", "online_purchase_pct", "lpi_score", "distw_km_ita"]),
-    "channels": ("channels", ["channel_id", "name", "type", "audience", "countries", "sector_fit", "min_maturity",
-                              "setup_effort", "cost_model", "as_of"]),
+    "channels": ("channels", ["channel_id", "name", "name_it", "name_en", "type", "audience", "countries", "families",
+                              "end_uses", "min_maturity", "setup_effort", "cost_it", "cost_en", "setup_time_it",
+                              "setup_time_en", "as_of", "source_url"]),
+    "products": ("product_profiles", ["ateco_class", "edition", "subcategory", "title_it", "isic4_title_en", "family",
+                                      "family_name_it", "family_name_en", "end_use", "default_customer",
+                                      "icio_sector", "model_sector", "hs6_count"]),
 }
 
 

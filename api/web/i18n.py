@@ -52,6 +52,7 @@ SCORE_PARTS = {
     "peers": _l("Where Italian firms already sell"),
     "unrealised": _l("Unrealised potential"),
     "evidence": _l("District evidence"),
+    "product": _l("Where sources say the product sells"),
     "potential": _l("Market potential"),
     "opportunity": _l("Untapped opportunity"),
     "readiness_fit": _l("Fit with the firm's web maturity"),
@@ -75,11 +76,19 @@ CUSTOMER_TYPES = {"b2b": _l("Businesses (B2B)"), "b2c": _l("Consumers (B2C)"), "
 CHANNEL_TYPES = {
     "marketplace": _l("marketplace"), "b2b_platform": _l("B2B platform"), "search_ads": _l("search advertising"),
     "social": _l("social network"), "messaging": _l("messaging"), "email_crm": _l("e-mail and CRM"),
-    "own_eshop": _l("own e-shop"),
+    "own_eshop": _l("own e-shop"), "trade_fair": _l("trade fair"), "directory": _l("B2B directory"),
+    "specifier_platform": _l("platform for architects and designers"),
+    "distributor_search": _l("importer and distributor search"),
 }
+OWNERS = {"firm": _l("the firm"), "borsista": _l("the borsista with the firm"),
+          "chamber": _l("the Chamber of Commerce"), "ice": _l("ICE Agency"), "simest": _l("SIMEST"),
+          "sace": _l("SACE"), "eu": _l("European Commission")}
+RULE_KINDS = {"requirement": _l("to do before the first sale"), "monopoly": _l("state monopoly"),
+              "ban": _l("import ban"), "animal_health_ban": _l("animal-health ban")}
 EFFORT = {"low": _l("low"), "medium": _l("medium"), "high": _l("high")}
 MARKET_STATUS = {"new": _l("new market"), "expand": _l("already served: expand")}
-RESTRICTION_LEVELS = {"partial": _l("partial restrictions"), "embargo": _l("embargo")}
+RESTRICTION_LEVELS = {"partial": _l("partial restrictions"), "embargo": _l("embargo"),
+                      "import_ban": _l("import ban for the product")}
 STAND_INS = {"national": _l("national figure"), "regional": _l("regional figure"),
              "province_total": _l("whole-province exports")}
 HORIZONS = {"now": _l("Markets to start with"), "prepare": _l("Markets to prepare for")}
@@ -94,6 +103,7 @@ VINTAGES = {
     "gdp": _l("GDP"), "trade_agreements": _l("Trade agreements"), "restrictions": _l("Restrictions"),
     "intermediate": DEMAND_TYPES["intermediate"], "household": DEMAND_TYPES["household"],
     "investment": DEMAND_TYPES["investment"],
+    "product_evidence": _l("Where sources say the product sells"), "product_rules": _l("Import rules for the product"),
 }
 # the library's data-vintage texts (English) -> translated; unknown ones are shown as they are
 VINTAGE_TEXTS = {

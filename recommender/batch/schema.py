@@ -12,7 +12,7 @@ from recommender import columns as C
 
 COMPACT_TYPES = {C.RANK: pa.int16(), C.MARKET: pa.string(), C.MARKET_NAME: pa.string(), C.SCORE: pa.float64(),
                  C.PEERS: pa.float64(), C.FORECAST: pa.float64(), C.UNREALISED: pa.float64(),
-                 C.EVIDENCE: pa.float64(), C.HORIZON: pa.string(), C.NEEDS_LEVEL: pa.int8(), C.STATUS: pa.string(),
+                 C.EVIDENCE: pa.float64(), C.PRODUCT: pa.float64(), C.HORIZON: pa.string(), C.NEEDS_LEVEL: pa.int8(), C.STATUS: pa.string(),
                  C.RESTRICTION: pa.string(), C.CHANNELS: pa.string()}
 RESULT_SCHEMA = pa.schema([(C.ROW, pa.int64()), (C.NAME, pa.string()), *COMPACT_TYPES.items(),
                            (C.MODEL_VERSION, pa.string())])

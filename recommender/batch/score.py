@@ -117,9 +117,11 @@ class ChunkScorer:
         """Forget what was shared so far (bounded memory)."""
         self.rankings.clear()
         self.plans: dict = {}  # profile key -> (start, length, languages, level, channels, served)
-        self.languages, self.channel_keys, self.served_sets = _Ids(), _Ids(), _Ids()
+        self.languages, self.channel_keys, self.served_sets, self.gate_sets = _Ids(), _Ids(), _Ids(), _Ids()
         self.needs = np.zeros((0, len(self.market_list)), dtype=np.int8)
         self.served = np.zeros((0, len(self.market_list)), dtype=bool)
+        # markets where the product must go through a registration or monopoly first: always "prepare"
+        self.gated = np.zeros((0, len(self.market_list)), dtype=bool)
         self.channel_text: dict[int, str] = {}
 
     def _plan(self, profile) -> tuple:
@@ -138,7 +140,11 @@ class ChunkScorer:
             row = np.array([m in profile.current_markets for m in self.market_list], dtype=bool)
             self.served = np.vstack([self.served, row])
         channel_id, _ = self.channel_keys(rec.channel_key(profile))
-        return (*span, lang_id, profile.maturity.level, channel_id, served_id)
+        gates = rec.gated_markets(profile)
+        gate_id, new = self.gate_sets(gates)
+        if new:
+            self.gated = np.vstack([self.gated, np.array([m in gates for m in self.market_list], dtype=bool)])
+        return (*span, lang_id, profile.maturity.level, channel_id, served_id, gate_id)
 
     def score(self, rows: Iterable[RawRow]) -> tuple[pa.Table, pa.Table, int, int]:
         """(results, errors, good rows, rejected rows) of the rows, in input order."""
@@ -177,15 +183,15 @@ class ChunkScorer:
         text = self.channel_text.get(pair)
         if text is None:
             key_id, market = divmod(pair, len(self.market_list))
-            sector, customer, level, yes, size = self.channel_keys.values[key_id]
-            text = ";".join(self.rec.channel_ids_for(self.market_list[market], sector, customer, level, yes, size))
+            product, customer, level, yes, size = self.channel_keys.values[key_id]
+            text = ";".join(self.rec.channel_ids_for(self.market_list[market], product, customer, level, yes, size))
             self.channel_text[pair] = text
         return text
 
     def _results(self, lines, names, plans) -> pa.Table:
         if not plans:
             return RESULT_SCHEMA.empty_table()
-        starts, lengths, lang_ids, levels, channel_ids, served_ids = np.asarray(plans, dtype=np.int64).T
+        starts, lengths, lang_ids, levels, channel_ids, served_ids, gate_ids = np.asarray(plans, dtype=np.int64).T
         total = int(lengths.sum())
         firm = np.repeat(np.arange(len(lengths)), lengths)  # the firm of each output row
         within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -199,7 +205,9 @@ class ChunkScorer:
         columns = {C.ROW: pa.array(np.asarray(lines, dtype=np.int64)[firm]),
                    C.NAME: pa.array(names, type=pa.string()).take(pa.array(firm)),
                    **{f: ranked.column(f) for f in _RANKING_FIELDS},
-                   C.HORIZON: _HORIZONS.take(pa.array(horizon_codes(needs, levels[firm]))),
+                   C.HORIZON: _HORIZONS.take(pa.array(np.where(self.gated[gate_ids[firm], market],
+                                                                HORIZONS.index("prepare"),
+                                                                horizon_codes(needs, levels[firm])).astype(np.int8))),
                    C.NEEDS_LEVEL: pa.array(needs, type=pa.int8()),
                    C.STATUS: _STATUSES.take(pa.array(market_status_codes(self.served[served_ids[firm], market]))),
                    C.CHANNELS: channels.take(pa.array(inverse.ravel())),

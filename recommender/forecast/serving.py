@@ -36,17 +36,23 @@ SERVING_DEMAND_TYPES = (C.INTERMEDIATE, C.HOUSEHOLD, C.INVESTMENT)
 
 
 def with_estimated_final_demand(tables: Tables, estimator: FinalDemandEstimator,
-                                source: str = SERVING_SOURCE, year: int = SERVING_YEAR) -> Tables:
+                                source: str = SERVING_SOURCE, year: int = SERVING_YEAR,
+                                parent: dict[str, str] | None = None) -> Tables:
     """``tables`` whose flows also hold estimated household and investment
     flows for every foreign pair of the (source, year) slice, with
-    ``estimated`` = True on those rows (False elsewhere)."""
+    ``estimated`` = True on those rows (False elsewhere).
+
+    ``parent`` maps finer sectors (ICIO's own, ``flows_fine``) to the model
+    sector whose fixed effect the estimator learned on WIOD: a finer sector's
+    estimate is the model sector's equation applied to its own observed flows."""
     rows = pair_sector_rows(tables.flows, tables.country_year, tables.pairs,
                             eu_members_in(tables.eu_membership, year), source, year)
     long = long_by_demand(rows)
+    cells = long if parent is None else long.assign(**{C.SECTOR: long[C.SECTOR].map(parent)})
     est = pd.DataFrame({
         C.SOURCE: source, C.YEAR: year, C.EXPORTER: long[C.EXPORTER], C.IMPORTER: long[C.IMPORTER],
         C.SECTOR: long[C.SECTOR], C.DEMAND: long[C.DEMAND], C.PARTNER: C.FOREIGN,
-        C.VALUE: estimator.predict(long), "estimated": True})
+        C.VALUE: estimator.predict(cells), "estimated": True})
     est = est[est[C.VALUE] > 1e-4]
     flows = pd.concat([tables.flows.assign(estimated=False), est], ignore_index=True)
     return replace(tables, flows=flows)
@@ -74,6 +80,33 @@ def build_serving_table(tables_2022: Tables, forecaster: BoostedOnTop, implied: 
     contrib = forecaster.booster_.predict(forecaster._matrix(rows), pred_contrib=True, num_threads=1)
     for i, name in enumerate(forecaster.columns()):
         rows[f"contrib__{name}"] = contrib[:, i]
+    rows["forecast_sector"] = rows[C.SECTOR]
+    return _with_potential(rows, tables_2022, implied, exporter)
+
+
+def build_fine_serving_table(fine_2022: Tables, implied_fine: PPMLFixedEffects, serving: pd.DataFrame,
+                             parent: dict[str, str], exporter: str = "ITA") -> pd.DataFrame:
+    """Serving rows for ICIO's own sectors that are finer than their model sector
+    (C301 boats apart from cars, C21 pharmaceuticals apart from chemicals...):
+    Italy's 2022 sales, the unrealised potential and the buyers' imports of the
+    finer sector; the forecast (which needs WIOD, i.e. the model sector) is the
+    model sector's, named in ``forecast_sector``."""
+    rows = italy_rows(fine_2022, exporter)
+    rows = rows[rows[C.SECTOR].map(parent) != rows[C.SECTOR]].copy()
+    rows["forecast_sector"] = rows[C.SECTOR].map(parent)
+    carried = ["forecast_score"] + [c for c in serving.columns if c.startswith("contrib__")]
+    key = [C.SECTOR, C.DEMAND, C.IMPORTER]
+    model = serving[key + carried].rename(columns={C.SECTOR: "forecast_sector"})
+    rows = rows.merge(model, on=["forecast_sector", C.DEMAND, C.IMPORTER], how="left")
+    rows["forecast_score"] = rows["forecast_score"].fillna(rows["forecast_score"].min())
+    for c in carried[1:]:
+        rows[c] = rows[c].fillna(0.0)
+    return _with_potential(rows, fine_2022, implied_fine, exporter)
+
+
+def _with_potential(rows: pd.DataFrame, tables_2022: Tables, implied: PPMLFixedEffects,
+                    exporter: str) -> pd.DataFrame:
+    """Current sales, the unrealised potential and the ranks, on ``rows`` with a forecast score."""
     implied_share = implied.model_.predict(rows.rename(columns={"share_t": "target_share"}), _cells(rows))
     flows = tables_2022.flows
     est = flows[(flows[C.SOURCE] == SERVING_SOURCE) & (flows[C.YEAR] == SERVING_YEAR) & (flows[C.EXPORTER] == exporter)

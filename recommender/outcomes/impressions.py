@@ -67,7 +67,8 @@ def impression_from_result(result: dict) -> dict:
     return {
         "model_version": result["model_version"],
         "outcome_version": (result.get("outcomes") or {}).get("version"),
-        "sector": sector["model_sector"],
+        # the sector the market model and the outcome cells use: the product's (01.21 wine is C10T12)
+        "sector": (result.get("product") or {}).get("model_sector") or sector["model_sector"],
         "division": sector["division"],
         "district": firm.get("district"),
         "province": firm.get("province"),

@@ -21,11 +21,11 @@ from recommender.errors import InvalidInput, ModelError, RecommenderError
 LABELS = {
     "it": {"title": "Mercati consigliati", "market": "Mercato", "score": "Punteggio", "pot": "Italia",
            "fit": "Orizzonte", "now": "ora", "prepare": "prepara liv.", "status": "Stato", "channels": "Canali", "why": "Perché", "steps": "Prossimi passi",
-           "overall": "Canali consigliati", "excluded": "Esclusi (embargo)", "new": "nuovo", "expand": "espandi",
+           "overall": "Canali consigliati", "excluded": "Esclusi (embargo o divieto per il prodotto)", "product": "Prodotto", "new": "nuovo", "expand": "espandi",
            "model": "Modello", "maturity": "Maturità digitale"},
     "en": {"title": "Recommended markets", "market": "Market", "score": "Score", "pot": "Italy",
            "fit": "Horizon", "now": "now", "prepare": "prepare lvl", "status": "Status", "channels": "Channels", "why": "Why", "steps": "Next steps",
-           "overall": "Recommended channels", "excluded": "Excluded (embargo)", "new": "new", "expand": "expand",
+           "overall": "Recommended channels", "excluded": "Excluded (embargo or ban on the product)", "product": "Product", "new": "new", "expand": "expand",
            "model": "Model", "maturity": "Digital maturity"},
 }
 
@@ -37,11 +37,16 @@ def render(result: dict) -> str:
     firm = result["firm"]
     lines = [f"ATECO {firm['ateco']} - {firm['sector']['name_' + lang]} | {', '.join(firm['provinces'])} | "
              f"{firm['customer_type'].upper()} | {L['maturity']}: {result['maturity']['label']} "
-             f"({result['maturity']['level']}/4)", ""]
+             f"({result['maturity']['level']}/4)"]
+    p = result.get("product")
+    if p:
+        lines.append(f"{L['product']}: {p['family_name_' + lang]} (ATECO {p['subcategory'] or p['ateco_class']}, "
+                     f"{p['end_use'] or '-'}; ICIO {p['parts_sector']}, forecast {p['forecast_sector']})")
+    lines.append("")
     lines.append(f"{L['title']}")
     lines.append(f"{'#':>2}  {L['market']:<24}{L['score']:>9}{L['pot']:>9}  {L['fit']:<15} {L['status']:<8} {L['channels']}")
     for m in result["markets"]:
-        chans = ", ".join(c["name"] for c in m["channels"])
+        chans = ", ".join(c.get("name_" + lang) or c["name"] for c in m["channels"])
         status = L[m["status"]]
         horizon = L["now"] if m["horizon"] == "now" else f"{L['prepare']} {m['needs_level']}"
         lines.append(f"{m['rank']:>2}  {m[name][:23]:<24}{m['score']:>9.1f}{m['parts']['peers']:>9.2f}"
@@ -49,11 +54,13 @@ def render(result: dict) -> str:
         for r in m["reasons"]:
             lines.append(f"      - {r}")
         for w in m["warnings"]:
-            lines.append(f"      ! {w['text']}")
+            lines.append(f"      ! {w.get('text') or w.get('rule')}" + (f" -> {w['step']}" if w.get("step") else ""))
     if result["excluded_markets"]:
         lines += ["", f"{L['excluded']}: " + ", ".join(e["iso3"] for e in result["excluded_markets"])]
-    lines += ["", f"{L['overall']}:"] + [f"  - {c['name']}" for c in result["channels"]]
-    lines += ["", f"{L['steps']}:"] + [f"  {i}. {s['text']}" for i, s in enumerate(result["next_steps"], 1)]
+    lines += ["", f"{L['overall']}:"] + [f"  - {c.get('name_' + lang) or c['name']}" for c in result["channels"]]
+    lines += ["", f"{L['steps']}:"] + [f"  {s['order']}. {s['text']} [{s['owner_label']}"
+                                       + (f", {s['effort']}" if s.get("effort") else "") + "]"
+                                       for s in result["next_steps"]]
     lines += ["", f"{L['model']}: {result['model_version']} | {result['scoring']['formula']}"]
     for w in firm.get("warnings", []):
         lines.append(f"! {w}")

@@ -1,21 +1,34 @@
 """The recommender: markets and digital channels for one firm.
 
-How a market's score is made (see :mod:`recommender.recommend.score`)::
+The firm's *product* comes first (:mod:`recommender.products`): its ATECO
+class gives the product family, the end use (hence the default customer type
+and demand mix) and the finest OECD ICIO 2022 sector. How a market's score is
+made (see :mod:`recommender.recommend.score`)::
 
-    score = 100 * (w_peers * peers + w_forecast * forecast
-                   + w_unrealised * unrealised + w_evidence * evidence)
+    score = 100 * (w_peers * peers + w_forecast * forecast + w_unrealised * unrealised
+                   + w_evidence * evidence + w_product * product)
 
 with the weights fitted on validation data at training time and read from
-the model manifest (``score.weights``). The firm's web maturity does not
+the model manifest (``score.weights``). ``peers`` and ``unrealised`` are
+measured on the product's finest ICIO sector (C301 boats, not all transport),
+``forecast`` on its harmonised sector (the forecast needs WIOD), ``evidence``
+on districts making the same product family, ``product`` on public
+destination lists of the product; every result says which sector or product
+each figure is for (``figures_for``). The firm's web maturity does not
 lower a market's score: it sets its *horizon*. Markets whose demandingness
 (distance, customs, language, online buying, logistics) the firm's maturity
 already covers are ``now`` ("mercati per iniziare"); the others are
 ``prepare`` ("mercati da preparare") with the maturity level they take.
 
-Embargoed markets never appear; partially restricted ones carry a warning;
+Embargoed markets and markets under an import ban for the product (alcohol,
+pork, animal-health bans: ``product_rules``) never appear and are listed as
+excluded with the rule, its source and date; a registration or monopoly that
+gates a first sale moves the market to ``prepare`` with its step (and the
+step leads the next steps); partially restricted markets carry a warning;
 markets the firm already serves are marked ``expand``; excluded ones are
 removed. Figures that are model estimates (household and investment flows of
-2022, unrealised potential) are flagged in ``estimates`` and in the reasons.
+2022, unrealised potential, re-export hubs) are flagged in ``estimates`` and
+in the reasons.
 """
 
 from __future__ import annotations
@@ -29,7 +42,8 @@ import numpy as np
 
 
 from recommender import columns as C
-from recommender.channels import MaturityKey, channels_for_market, overall_channels, tally_channels, top_channel_ids
+from recommender.channels import (MaturityKey, channel_exclusions, channel_fit, channels_for_market, overall_channels,
+                                  tally_channels, top_channel_ids)
 from recommender.data import load_table
 from recommender.district_evidence import OwnRowIndex, destinations, evidence_given
 from recommender.errors import FieldError, InvalidInput, ModelError
@@ -44,7 +58,10 @@ from recommender.recommend import reasons as R
 from recommender.recommend.arguments import check_arguments
 from recommender.recommend.readiness import demand_parts, demandingness, horizon, required_level
 from recommender.recommend.profile import FirmProfile
-from recommender.recommend.score import CUSTOMER_DEMAND_TYPES, PARTS, blend, default_customer_type, market_parts
+from recommender.lookups import districts_for_province
+from recommender.products import ProductProfile, product_evidence, product_for, rules_for
+from recommender.recommend.score import CUSTOMER_DEMAND_TYPES, PARTS, blend, market_parts, product_demand_weights
+from recommender.sectors import FINE_SECTOR_NAMES, MODEL_SECTOR_NAMES
 
 #: the fields of one market of :meth:`Recommender.recommend_compact`, in order
 COMPACT_FIELDS = (C.RANK, C.MARKET, C.MARKET_NAME, C.SCORE, *PARTS, C.HORIZON, C.NEEDS_LEVEL, C.STATUS,
@@ -52,7 +69,8 @@ COMPACT_FIELDS = (C.RANK, C.MARKET, C.MARKET_NAME, C.SCORE, *PARTS, C.HORIZON, C
 
 
 class _Selection(NamedTuple):
-    sector: str
+    sector: str       # the product's harmonised (model) sector: outcomes and channels are learned on it
+    product: ProductProfile
     customer: str
     own: frozenset
     ranked: dict
@@ -64,16 +82,30 @@ class _Selection(NamedTuple):
     lifts: dict       # iso3 -> outcome Lift, for markets with recorded outcomes
     reweighting: dict  # iso3 -> factor on expected success from the sector's re-weighted parts ({} if none)
     explored: frozenset  # markets in exploration slots that the plain ranking would not have shown
+    banned: list      # [(iso3, ProductRule)]: markets an import ban closes to the product
+
+
+def product_of(profile: FirmProfile) -> ProductProfile | None:
+    """The firm's product (recommender.products): from its ATECO code, and where a class holds two
+    products, its district (or the districts of its province); None for services."""
+    if profile.ateco.model_sector is None:
+        return None
+    district = profile.district.slug if profile.district is not None else None
+    around = (tuple(d.slug for d in districts_for_province(profile.province.sigla))
+              if district is None and profile.province is not None else ())
+    return product_for(profile.ateco.ateco_code, profile.ateco.edition, district, around)
 
 
 def _place(profile: FirmProfile) -> tuple:
-    """(division, model sector, province sigla, district slug): what the ranking takes of the firm's place."""
-    return (profile.ateco.division, profile.ateco.model_sector,
+    """(division, product, province sigla, district slug): what the ranking takes of the firm's place."""
+    return (profile.ateco.division, product_of(profile),
             profile.province.sigla if profile.province is not None else None,
             profile.district.slug if profile.district is not None else None)
 
 
 STATUSES = ("new", "expand")
+# the smallest firm of a Eurostat size class: channels that need a minimum size are checked against it
+SIZE_FLOOR = {"1-9": 1, "10-49": 10, "50-249": 50, "GE250": 250}
 
 
 def market_status(already_served: bool) -> str:
@@ -107,7 +139,8 @@ class Recommender:
         restricted = load_table("restricted_markets", data_dir)
         self.restricted = {r["iso3"]: r for r in restricted.to_dict("records")}
         score = model.manifest["score"]
-        self.weights = {p: float(score["weights"][p]) for p in PARTS}
+        # a part the model was trained without (older versions: no product evidence) weighs 0
+        self.weights = {p: float(score["weights"].get(p, 0.0)) for p in PARTS}
         self.mix = model.manifest["serving"]["demand_mix"]
         self.vintages = model.manifest["serving"]["vintages"]
         self.serving = model.serving
@@ -117,6 +150,8 @@ class Recommender:
         self._ranked = lru_cache(maxsize=cache_size)(self._ranked_uncached)
         self._evidence = lru_cache(maxsize=cache_size)(self._evidence_uncached)
         self._own = lru_cache(maxsize=cache_size)(self._own_uncached)
+        self._product_evidence = lru_cache(maxsize=1024)(self._product_evidence_uncached)
+        self._base = lru_cache(maxsize=1024)(self._base_uncached)
         # a market's reasons for a (sector, customer type, district evidence): computed once, then shared
         self._explained = lru_cache(maxsize=cache_size * 16)(self._explained_uncached)
         self._needs = lru_cache(maxsize=64)(self._needs_uncached)
@@ -131,15 +166,17 @@ class Recommender:
         self._outcome_caches(cache_size)
         self._rows = {key: q.set_index(C.IMPORTER).to_dict("index")
                       for key, q in self.serving.groupby([C.SECTOR, C.DEMAND])}
-        # the parts that depend only on (sector, customer type): 45 frames, ~0.8 s once per process,
-        # so a request that misses the ranking cache only blends in its district evidence
-        self._base_parts = {(sector, customer): market_parts(self.serving, sector, types, self.mix.get(sector, {}))
-                            for sector in sorted(set(self.serving[C.SECTOR]))
-                            for customer, types in CUSTOMER_DEMAND_TYPES.items()}
+        self.sectors = frozenset(self.serving[C.SECTOR])
 
     # -- public --------------------------------------------------------------
-    def default_customer_type(self, model_sector: str) -> str:
-        return default_customer_type(self.mix.get(model_sector, {}))
+    def default_customer_type(self, product: ProductProfile) -> str:
+        """The product's customer type from its end use (BEC): B2C for consumer goods..."""
+        return product.default_customer
+
+    def parts_sector(self, product: ProductProfile) -> str:
+        """The sector peers, unrealised potential and buyers' imports are measured on: the product's
+        finest ICIO 2022 sector where the model has it, else its harmonised sector."""
+        return product.icio_sector if product.icio_sector in self.sectors else product.model_sector
 
     def with_outcomes(self, adjuster: OutcomeAdjuster | None) -> "Recommender":
         """A copy serving the same market model with other outcome lifts (the
@@ -156,12 +193,10 @@ class Recommender:
         self._bounds = lru_cache(maxsize=cache_size)(self._bounds_uncached)
         self._ranking = lru_cache(maxsize=cache_size * 4)(self._ranking_uncached)
 
-    def demand_weights(self, model_sector: str, customer_type: str) -> dict[str, float]:
-        """Italy's 2022 mix over the demand types the customer type stands for."""
-        types = CUSTOMER_DEMAND_TYPES[customer_type]
-        shares = {d: self.mix.get(model_sector, {}).get(d, 0.0) for d in types}
-        total = sum(shares.values())
-        return {d: round(v / total, 4) for d, v in shares.items() if v > 0} if total > 0 else {types[0]: 1.0}
+    def demand_weights(self, product: ProductProfile, customer_type: str) -> dict[str, float]:
+        """The product's demand mix (end use, BEC) over the demand types the customer type stands for;
+        Italy's 2022 mix in its sector where the product has none of them."""
+        return product_demand_weights(product.demand_mix, customer_type, self.mix.get(self.parts_sector(product), {}))
 
     def recommend(self, profile: FirmProfile, k: int = 10, lang: str = "it", tenant: int | None = None,
                   explore: float = 0.0) -> dict:
@@ -174,7 +209,7 @@ class Recommender:
         m = profile.maturity
         sel = self._select(*_place(profile), profile.customer_type, profile.languages, profile.excluded_markets,
                            k, lang, tenant, explore)
-        sector, customer, own, yes = sel.sector, sel.customer, sel.own, _yes(m)
+        sector, product, customer, own, yes = sel.sector, sel.product, sel.customer, sel.own, _yes(m)
         district = profile.district.slug if profile.district is not None else None
         size = size_class(profile.employees)
         adjuster, view = self.outcomes, sel.view
@@ -183,17 +218,23 @@ class Recommender:
         excluded = [{"iso3": iso3, "reason": "embargo",
                      "note": restriction["measures_it" if lang == "it" else "measures_en"]}
                     for iso3, restriction in sel.embargoed]
+        excluded += [{"iso3": iso3, "reason": "import_ban", "note": rule.rule_en if lang == "en" else rule.rule_it,
+                      "rule": rule.to_dict(lang)} for iso3, rule in sel.banned]
+        rules = rules_for(product.family, product.family_group)
+        parts_sector = self.parts_sector(product)
         markets = []
         for iso3, restriction in sel.chosen:
             row = sel.ranked[iso3]
             d = sel.demanding[iso3]
             needs = required_level(d)
-            when = horizon(needs, m.level)
+            gates = [r for r in rules.get(iso3, ()) if not r.excludes]
+            # a registration or monopoly to go through first: the market is to prepare, whatever the maturity
+            when = "prepare" if gates else horizon(needs, m.level)
             static = self.static[iso3]
             market = {"iso3": iso3, "iso2": static["iso2"], "name_it": static["name_it"],
                       "name_en": static["name_en"]}
-            cites = self._evidence(sector, own)[1].get(iso3, [])
-            reasons, estimates = self._explained(sector, customer, own, iso3, lang)
+            cites = self._evidence(product, own)[1].get(iso3, [])
+            reasons, estimates = self._explained(product, customer, own, iso3, lang)
             reasons = list(reasons)
             lift, reweighted = sel.lifts.get(iso3), sel.reweighting.get(iso3)
             if lift is not None and lift.evidence:
@@ -204,7 +245,10 @@ class Recommender:
                     reasons.append(said[lang == "en"])
             if iso3 in sel.explored:
                 reasons.append(R.EXPLORED_REASON[lang == "en"])
-            reasons.append(R.horizon_reason(sel.dparts[iso3], when, needs, level_it, level_en)[lang == "en"])
+            reasons.append(R.horizon_reason(sel.dparts[iso3], horizon(needs, m.level), needs, level_it,
+                                            level_en)[lang == "en"])
+            if gates:  # the rules themselves, with step and source, are the market's warnings
+                reasons.append(R.rules_summary(gates)[lang == "en"])
             markets.append({
                 **market,
                 "rank": len(markets) + 1,
@@ -225,27 +269,42 @@ class Recommender:
                 "estimates": [dict(e) for e in estimates],
                 "reasons": reasons,
                 "district_evidence": [asdict(c) for c in cites],
-                "channels": list(self._channels(iso3, sector, customer, m.level, yes, view, size)[:3]),
+                "product_evidence": [asdict(c) for c in self._product_evidence(product.evidence_keys)[1].get(iso3, [])],
+                "figures_for": self._figures_for(product, parts_sector),
+                "channels": list(self._channels(iso3, product, customer, m.level, yes, view, size)[:3]),
+                "channels_excluded": [{"channel_id": c["channel_id"], "name": c["name"],
+                                       "reason": c["rule_en" if lang == "en" else "rule_it"],
+                                       "source_url": c["source_url"], "as_of": c["as_of"]}
+                                      for c in channel_exclusions(iso3, channel_fit(product))],
                 "status": market_status(iso3 in profile.current_markets),
                 "warnings": ([{"type": "restricted", "level": restriction["level"],
                                "text": restriction["measures_it" if lang == "it" else "measures_en"],
                                "legal_basis": restriction["legal_basis"], "as_of": restriction["as_of"]}]
-                             if restriction else []),
+                             if restriction else []) + [{"type": r.kind, **r.to_dict(lang)} for r in gates],
             })
 
         if adjuster is not None and adjuster.has_channel_cells(view):
-            top_channels = tally_channels({mk["iso3"]: self._channels(mk["iso3"], sector, customer, m.level, yes,
+            top_channels = tally_channels({mk["iso3"]: self._channels(mk["iso3"], product, customer, m.level, yes,
                                                                       view, size) for mk in markets})
         else:
-            top_channels = overall_channels([mk["iso3"] for mk in markets], sector, customer, m)
-        steps = next_steps(m, top_channels, lang=lang)
+            top_channels = overall_channels([mk["iso3"] for mk in markets], channel_fit(product), customer, m,
+                                            employees=SIZE_FLOOR.get(size))
+        steps = next_steps(m, top_channels, lang=lang, market_rules=[
+            (mk["iso3"], mk["name_en" if lang == "en" else "name_it"], [w for w in mk["warnings"] if w.get("step")])
+            for mk in markets], employees=profile.employees, customer=customer,
+            markets=[mk["iso3"] for mk in markets])
         w = self.weights
         return {
             "firm": profile.to_dict() | {"customer_type": customer,
-                                         "customer_type_source": "input" if profile.customer_type else "sector default"},
+                                         "customer_type_source": "input" if profile.customer_type else "product default"},
+            "product": product.to_dict() | {
+                "parts_sector": parts_sector, "parts_sector_name": self._sector_name(parts_sector, lang),
+                "forecast_sector": product.model_sector,
+                "forecast_sector_name": self._sector_name(product.model_sector, lang),
+                "evidence_key": self._product_evidence(product.evidence_keys)[2]},
             "maturity": {"level": m.level, "score": m.score, "label": level_it if lang == "it" else level_en,
                          "missing_answers": list(m.missing), "languages_given": bool(profile.languages)},
-            "demand_weights": self.demand_weights(sector, customer),
+            "demand_weights": self.demand_weights(product, customer),
             "markets": markets,
             "horizons": {h: [mk["iso3"] for mk in markets if mk["horizon"] == h] for h in ("now", "prepare")},
             "excluded_markets": excluded,
@@ -273,7 +332,9 @@ class Recommender:
         k-anonymous view), without exploration."""
         needs = self.needs_levels(profile.languages)
         level = profile.maturity.level
-        return tuple((rank, iso3, name, score, *parts, horizon(needs[iso3], level), needs[iso3],
+        gated = self.gated_markets(profile)
+        return tuple((rank, iso3, name, score, *parts,
+                      "prepare" if iso3 in gated else horizon(needs[iso3], level), needs[iso3],
                       market_status(iso3 in profile.current_markets), restriction,
                       ";".join(self.channel_ids(iso3, profile)))
                      for rank, iso3, name, score, *parts, restriction in self.ranking(profile, k, lang))
@@ -284,29 +345,38 @@ class Recommender:
         evidence, customer type, excluded markets), what the order depends on."""
         return self._ranking(*_place(profile), profile.customer_type, profile.excluded_markets, k, lang)
 
+    def gated_markets(self, profile: FirmProfile) -> frozenset[str]:
+        """Markets where a requirement or monopoly gates the first sale of the firm's product: always
+        "prepare" (recommender.products.rules)."""
+        product = product_of(profile)
+        if product is None:
+            return frozenset()
+        return frozenset(iso3 for iso3, rs in rules_for(product.family, product.family_group).items()
+                         if any(not r.excludes for r in rs))
+
     def needs_levels(self, languages: tuple[str, ...]) -> dict[str, int]:
         """iso3 -> the web-maturity level each market needs of a firm speaking ``languages``."""
         return self._needs(tuple(languages))
 
     def channel_ids(self, iso3: str, profile: FirmProfile) -> tuple[str, ...]:
         """The market's top 3 channel ids for the firm, best first (as in :meth:`recommend`)."""
-        sector = profile.ateco.model_sector
-        customer = profile.customer_type or self.default_customer_type(sector)
-        return self.channel_ids_for(iso3, sector, customer, profile.maturity.level, _yes(profile.maturity),
-                                    size_class(profile.employees))
+        product = product_of(profile)
+        customer = profile.customer_type or product.default_customer
+        return self.channel_ids_for(iso3, product, customer, profile.maturity.level,
+                                    _yes(profile.maturity), size_class(profile.employees))
 
-    def channel_ids_for(self, iso3: str, sector: str, customer: str, level: int, yes: frozenset | None,
-                        size: str = "unknown"):
+    def channel_ids_for(self, iso3: str, product: ProductProfile, customer: str, level: int,
+                        yes: frozenset | None, size: str = "unknown"):
         if self.outcomes is not None and self.outcomes.has_channel_cells(SHARED_VIEW):
-            return tuple(c["channel_id"] for c in self._channels(iso3, sector, customer, level, yes, SHARED_VIEW,
+            return tuple(c["channel_id"] for c in self._channels(iso3, product, customer, level, yes, SHARED_VIEW,
                                                                   size)[:3])
-        return top_channel_ids(iso3, sector, customer, level, yes, 3)
+        return top_channel_ids(iso3, channel_fit(product), customer, level, yes, 3, SIZE_FLOOR.get(size))
 
     def channel_key(self, profile: FirmProfile) -> tuple:
-        """What a firm's channels depend on besides the market: (sector, customer type, level,
-        yes answers, size class: learned channel outcomes differ by size)."""
-        sector = profile.ateco.model_sector
-        return (sector, profile.customer_type or self.default_customer_type(sector), profile.maturity.level,
+        """What a firm's channels depend on besides the market: (product, customer type, level,
+        yes answers, size class: learned channel outcomes and minimum sizes differ by size)."""
+        product = product_of(profile)
+        return (product, profile.customer_type or product.default_customer, profile.maturity.level,
                 _yes(profile.maturity), size_class(profile.employees))
 
     def ranking_key(self, profile: FirmProfile) -> tuple:
@@ -316,7 +386,7 @@ class Recommender:
     # -- internals -----------------------------------------------------------
     check_arguments = staticmethod(check_arguments)  # the rule lives in recommender.recommend.arguments
 
-    def _select(self, division: str, sector: str | None, province: str | None, district: str | None,
+    def _select(self, division: str, product: ProductProfile | None, province: str | None, district: str | None,
                 customer_type: str | None, languages: tuple, excluded: tuple, k: int, lang: str,
                 tenant: int | None = None, explore: float = 0.0) -> _Selection:
         """The firm's k markets, best first (excluded and embargoed ones left out; re-ranked by
@@ -328,27 +398,32 @@ class Recommender:
         except (TypeError, ValueError):
             raise InvalidInput([FieldError("explore", "must be a number from 0 to 0.3 (share of the k slots)",
                                            value=explore)]) from None
-        if sector is None:
+        if product is None:
             raise InvalidInput([FieldError(
                 "ateco", "services are not covered: the trade model ranks markets for goods "
                          "(agriculture, mining, manufacturing, ATECO 01-33)", value=division)])
-        customer = customer_type or self.default_customer_type(sector)
-        own = self._own(division, province, district)
-        order, ranked = self._ranked(sector, customer, own)
+        sector = product.model_sector
+        customer = customer_type or product.default_customer
+        own = self._own(division, province, district, product.family)
+        order, ranked = self._ranked(product, customer, own)
+        bans = {iso3: next(r for r in rs if r.excludes)
+                for iso3, rs in rules_for(product.family, product.family_group).items() if any(r.excludes for r in rs)}
         demanding, dparts = self._demandingness(languages)
         adjuster = self.outcomes
         view = adjuster.view_of(tenant) if adjuster is not None else None
         loc = locality(district, province)
         lifts, reweighting = {}, {}
         if adjuster is not None and adjuster.has_market_cells(view, sector):
-            order, lifts, reweighting = self._adjusted(sector, customer, own, view, loc)
-        eligible, embargoed = [], []
+            order, lifts, reweighting = self._adjusted(product, customer, own, view, loc)
+        eligible, embargoed, banned = [], [], []
         for iso3 in order:
             if iso3 in excluded:
                 continue
             restriction = self.restricted.get(iso3)
             if restriction and restriction["level"] == "embargo":
                 embargoed.append((iso3, restriction))
+            elif iso3 in bans:
+                banned.append((iso3, bans[iso3]))
             else:
                 eligible.append(iso3)
         picked, explored = eligible[:k], frozenset()
@@ -362,12 +437,12 @@ class Recommender:
             picks = choose_explored(candidates, n_explore)
             picked, explored = head + picks, frozenset(picks) - frozenset(eligible[:k])
         chosen = [(iso3, self.restricted.get(iso3)) for iso3 in picked]
-        return _Selection(sector, customer, own, ranked, demanding, dparts, chosen, embargoed, view, lifts, reweighting,
-                          explored)
+        return _Selection(sector, product, customer, own, ranked, demanding, dparts, chosen, embargoed, view, lifts,
+                          reweighting, explored, banned)
 
-    def _ranking_uncached(self, division, sector, province, district, customer_type, excluded, k,
+    def _ranking_uncached(self, division, product, province, district, customer_type, excluded, k,
                           lang) -> tuple[tuple, ...]:
-        sel = self._select(division, sector, province, district, customer_type, (), excluded, k, lang)
+        sel = self._select(division, product, province, district, customer_type, (), excluded, k, lang)
         name = "name_it" if lang == "it" else "name_en"
         return tuple((rank, iso3, self.static[iso3][name],
                       round(self._learned_score(float(sel.ranked[iso3]["score"]), sel.lifts.get(iso3),
@@ -388,10 +463,11 @@ class Recommender:
         value = reweighting * (lift.value if lift is not None else 1.0)
         return prior * value ** (1.0 / self.outcomes.params["scale"]["beta"])
 
-    def _adjusted_uncached(self, sector, customer, own, view, loc) -> tuple[list[str], dict, dict]:
+    def _adjusted_uncached(self, product, customer, own, view, loc) -> tuple[list[str], dict, dict]:
         """Market order after outcomes (prior score re-weighted, times the lift), the lifts and the
         re-weighting factors."""
-        order, ranked = self._ranked(sector, customer, own)
+        sector = product.model_sector
+        order, ranked = self._ranked(product, customer, own)
         lifts = self.outcomes.market_lifts(view, sector, loc)
         reweighting = ({iso3: self.outcomes.reweighting(sector, ranked[iso3]) for iso3 in order}
                        if sector in self.outcomes.part_weights else {})
@@ -399,10 +475,12 @@ class Recommender:
                       -ranked[iso3]["current_musd"], i) for i, iso3 in enumerate(order)}
         return sorted(order, key=key.__getitem__), lifts, reweighting
 
-    def _channels_uncached(self, iso3, sector, customer, level, yes, view, size) -> tuple[dict, ...]:
-        """All eligible channels for the market, best first: the rule score (prior) times the
-        learned lift of (channel, market, sector, maturity level, size class), if any."""
-        rules = channels_for_market(iso3, sector, customer, MaturityKey(level, yes), k=None)
+    def _channels_uncached(self, iso3, product, customer, level, yes, view, size) -> tuple[dict, ...]:
+        """All eligible channels for the market and product, best first: the rule score (prior) times
+        the learned lift of (channel, market, sector, maturity level, size class), if any."""
+        sector = product.model_sector
+        rules = channels_for_market(iso3, channel_fit(product), customer, MaturityKey(level, yes), k=None,
+                                    employees=SIZE_FLOOR.get(size))
         base = channel_prior_base(self.channel_base, size, iso3)
         out = []
         for c in rules:
@@ -421,20 +499,38 @@ class Recommender:
     def _needs_uncached(self, languages: tuple[str, ...]) -> dict[str, int]:
         return {iso3: required_level(d) for iso3, d in self._demandingness(languages)[0].items()}
 
-    def _own_uncached(self, division, province, district) -> frozenset[int]:
-        """Row ids of the firm's own district reports (cache key of the evidence)."""
-        return self._own_index.ids(division, province, district)
+    def _own_uncached(self, division, province, district, family) -> frozenset[int]:
+        """Row ids of the firm's own district reports on its product (cache key of the evidence)."""
+        return self._own_index.ids(division, province, district, family)
 
-    def _evidence_uncached(self, sector: str, own: frozenset[int]):
+    def _evidence_uncached(self, product: ProductProfile, own: frozenset[int]):
         mine = self._destinations.loc[sorted(own)]
-        return evidence_given(self._destinations, sector, mine)
+        return evidence_given(self._destinations, product.model_sector, mine, product.family)
 
-    def _ranked_uncached(self, sector: str, customer: str, own: frozenset[int]) -> tuple[list[str], dict]:
+    def _product_evidence_uncached(self, keys: tuple[str, ...]):
+        return product_evidence(keys, data_dir=self.data_dir)
+
+    def _base_uncached(self, sector: str, customer: str, mix: tuple) -> "pd.DataFrame":
+        """The parts that depend only on (sector, customer type, demand mix), shared by many products."""
+        return market_parts(self.serving, sector, CUSTOMER_DEMAND_TYPES[customer], dict(mix))
+
+    def _figures_for(self, product: ProductProfile, parts_sector: str) -> dict:
+        """Which sector or product each part of the score is measured on."""
+        return {"peers": parts_sector, "forecast": product.model_sector, "unrealised": parts_sector,
+                "evidence": product.family, "product": self._product_evidence(product.evidence_keys)[2]}
+
+    def _sector_name(self, sector: str, lang: str) -> str:
+        names = FINE_SECTOR_NAMES.get(sector) or MODEL_SECTOR_NAMES.get(sector) or (sector, sector)
+        return names[lang == "en"]
+
+    def _ranked_uncached(self, product: ProductProfile, customer: str, own: frozenset[int]) -> tuple[list[str], dict]:
         """Market order, best first, and each market's parts and score (cached:
-        most firms share a sector, customer type and district evidence)."""
-        value, _ = self._evidence(sector, own)
-        parts = self._base_parts[(sector, customer)].copy()
+        most firms share a product, customer type and district evidence)."""
+        value, _ = self._evidence(product, own)
+        mix = tuple(sorted(self.demand_weights(product, customer).items()))
+        parts = self._base(self.parts_sector(product), customer, mix).copy()
         parts["evidence"] = value.reindex(parts.index).fillna(0.0)
+        parts["product"] = self._product_evidence(product.evidence_keys)[0].reindex(parts.index).fillna(0.0)
         parts["score"] = blend(parts, self.weights)
         parts = parts.sort_values(["score", "current_musd"], ascending=False, kind="stable")
         return parts.index.tolist(), parts.to_dict("index")
@@ -443,30 +539,38 @@ class Recommender:
         parts = demand_parts(self.countries.reset_index(), languages).reindex(self.market_index)
         return demandingness(parts).astype(float).to_dict(), {iso3: rec for iso3, rec in zip(parts.index, parts.round(3).to_dict("records"))}
 
-    def _explained_uncached(self, sector, customer, own, iso3, lang) -> tuple[tuple[str, ...], tuple[dict, ...]]:
+    def _explained_uncached(self, product, customer, own, iso3, lang) -> tuple[tuple[str, ...], tuple[dict, ...]]:
         static = self.static[iso3]
         market = {"iso3": iso3, "name_it": static["name_it"], "name_en": static["name_en"]}
-        row = self._ranked(sector, customer, own)[1][iso3]
-        value, all_cites = self._evidence(sector, own)
+        row = self._ranked(product, customer, own)[1][iso3]
+        value, all_cites = self._evidence(product, own)
         cites = all_cites.get(iso3, [])
-        reasons, estimates = self._reasons(sector, customer, market, row, cites, lang,
-                                           value.attrs.get("other_districts", 0))
+        reasons, estimates = self._reasons(product, customer, market, row, cites, lang, value.attrs)
         return tuple(reasons), tuple(estimates)
 
-    def _reasons(self, sector, customer, market, row, cites, lang,
-                 other_districts: int) -> tuple[list[str], list[dict]]:
-        """Sentences quoting figure, source and year; the estimates they rely on."""
+    def _reasons(self, product, customer, market, row, cites, lang, evidence_attrs) -> tuple[list[str], list[dict]]:
+        """Sentences quoting figure, source and year, each saying which sector or product it is for;
+        the estimates they rely on."""
         i = 1 if lang == "en" else 0
         types = CUSTOMER_DEMAND_TYPES[customer]
+        sector = self.parts_sector(product)
+        sector_names = (self._sector_name(sector, "it"), self._sector_name(sector, "en"))
+        forecast_names = (self._sector_name(product.model_sector, "it"), self._sector_name(product.model_sector, "en"))
         rows = {d: self._rows.get((sector, d), {}).get(market["iso3"]) for d in types}
         rows = {d: r for d, r in rows.items() if r is not None}
         observed = sum(r["current_musd"] for r in rows.values() if not r["estimated"])
         estimated = sum(r["current_musd"] for r in rows.values() if r["estimated"])
         out, estimates = [], []
-        out.append(R.peers_reason(market, observed, estimated, int(row["peers_rank"]), int(row["n"]))[i])
+        out.append(R.peers_reason(market, observed, estimated, int(row["peers_rank"]), int(row["n"]), sector,
+                                  sector_names)[i])
         if estimated > 0:
             estimates.append(R.ESTIMATE_FINAL_DEMAND[i])
-        out.append(R.forecast_reason(int(row["forecast_rank"]), int(row["n"]))[i])
+            if market["iso3"] in R.REEXPORT_HUBS:
+                estimates.append(R.ESTIMATE_HUB[i])
+        out.append(R.forecast_reason(int(row["forecast_rank"]), int(row["n"]), forecast_names)[i])
+        pcites = self._product_evidence(product.evidence_keys)[1].get(market["iso3"], [])
+        if pcites:
+            out.append(R.product_evidence_reason(pcites[0])[i])
         if row["gap_musd"] > 0:
             out.append(R.unrealised_reason(float(row["gap_musd"]))[i])
             estimates.append(R.ESTIMATE_UNREALISED[i])
@@ -478,5 +582,7 @@ class Recommender:
         if cites:
             out.append(R.evidence_reason(cites[0])[i])
         elif row["evidence"] > 0:
-            out.append(R.sector_evidence_reason(float(row["evidence"]), other_districts)[i])
+            out.append(R.sector_evidence_reason(float(row["evidence"]), evidence_attrs.get("other_districts", 0),
+                                                evidence_attrs.get("scope", "sector"),
+                                                (product.family_name_it, product.family_name_en))[i])
         return out, estimates

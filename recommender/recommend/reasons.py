@@ -125,29 +125,72 @@ ESTIMATE_UNREALISED = (
                                                "che non ha visto i flussi italiani"},
     {"figure": "unrealised_potential", "text": "Unrealised potential: estimate of a gravity model (PPML) that never "
                                                "saw Italy's own flows"})
+# re-export hubs: ICIO records what their firms buy as inputs, not the goods that pass through them, so the
+# 2022 consumer and investment estimates there are weak (checked against public figures in the model card)
+REEXPORT_HUBS = frozenset({"HKG", "SGP", "ARE", "NLD", "BEL"})
+ESTIMATE_HUB = (
+    {"figure": "reexport_hub", "text": "Hub di riesportazione: la stima 2022 delle vendite a consumatori è debole "
+                                       "(le merci in transito non sono nei dati ICIO); vedi le fonti sul prodotto"},
+    {"figure": "reexport_hub", "text": "Re-export hub: the 2022 estimate of consumer sales is weak (goods in "
+                                       "transit are not in the ICIO data); see the product sources"})
 QUERY_CONSTANT = {"log_gdp_exp", "rca_exp", "sector", "demand_type", "log_share_t", "zero_t", "share_logit"}
 
 
-def peers_reason(market: dict, observed: float, estimated: float, rank: int, n: int) -> tuple[str, str]:
-    """Italy's current exports of the sector to the market, estimates named as such."""
+def peers_reason(market: dict, observed: float, estimated: float, rank: int, n: int, sector: str = "",
+                 names: tuple[str, str] = ("", "")) -> tuple[str, str]:
+    """Italy's current exports of the sector to the market (``sector``, its ICIO code, named so the
+    reader does not take them for figures of the product), estimates named as such."""
     total = observed + estimated
+    of_it = f"del settore «{names[0]}» (ICIO {sector}, non solo del prodotto)" if sector else "del settore"
+    of_en = f"of the sector \"{names[1]}\" (ICIO {sector}, not the product alone)" if sector else "of the sector"
     if estimated > 0 and observed > 0:
-        return (f"L'Italia vi esporta {_money(total, 'it')} del settore, {rank}° mercato su {n}: "
+        return (f"L'Italia vi esporta {_money(total, 'it')} {of_it}, {rank}° mercato su {n}: "
                 f"{_money(observed, 'it')} alle imprese (OECD ICIO 2022) e {_money(estimated, 'it')} a consumatori e "
                 f"investimenti (stima 2022)",
-                f"Italy exports {_money(total, 'en')} of the sector there, market no. {rank} of {n}: "
+                f"Italy exports {_money(total, 'en')} {of_en} there, market no. {rank} of {n}: "
                 f"{_money(observed, 'en')} to businesses (OECD ICIO 2022) and {_money(estimated, 'en')} to consumers and "
                 f"investment (2022 estimate)")
     if estimated > 0:
-        return (f"L'Italia vi vende circa {_money(total, 'it')} del settore, {rank}° mercato su {n} (stima 2022 da OECD ICIO)",
-                f"Italy sells about {_money(total, 'en')} of the sector there, market no. {rank} of {n} (2022 estimate from OECD ICIO)")
-    return (f"L'Italia vi esporta {_money(total, 'it')} del settore, {rank}° mercato su {n} (OECD ICIO 2022)",
-            f"Italy exports {_money(total, 'en')} of the sector there, market no. {rank} of {n} (OECD ICIO 2022)")
+        return (f"L'Italia vi vende circa {_money(total, 'it')} {of_it}, {rank}° mercato su {n} (stima 2022 da OECD ICIO)",
+                f"Italy sells about {_money(total, 'en')} {of_en} there, market no. {rank} of {n} (2022 estimate from OECD ICIO)")
+    return (f"L'Italia vi esporta {_money(total, 'it')} {of_it}, {rank}° mercato su {n} (OECD ICIO 2022)",
+            f"Italy exports {_money(total, 'en')} {of_en} there, market no. {rank} of {n} (OECD ICIO 2022)")
 
 
-def forecast_reason(rank: int, n: int) -> tuple[str, str]:
-    return (f"Previsione a 5 anni (2027): {rank}° mercato su {n} per l'Italia nel settore (modello di previsione su dati 2022)",
-            f"Five-year forecast (2027): market no. {rank} of {n} for Italy in the sector (forecast model on 2022 data)")
+def forecast_reason(rank: int, n: int, names: tuple[str, str] = ("", "")) -> tuple[str, str]:
+    in_it = f"nel settore «{names[0]}»" if names[0] else "nel settore"
+    in_en = f"in the sector \"{names[1]}\"" if names[1] else "in the sector"
+    return (f"Previsione a 5 anni (2027): {rank}° mercato su {n} per l'Italia {in_it} (modello di previsione su dati "
+            f"2022; stima incerta)",
+            f"Five-year forecast (2027): market no. {rank} of {n} for Italy {in_en} (forecast model on 2022 data; "
+            f"an uncertain estimate)")
+
+
+def product_evidence_reason(cite) -> tuple[str, str]:
+    """A public source naming the market as a destination of the product (recommender.products.evidence)."""
+    scope_it = {"national": "export italiano", "regional": "export regionale", "consortium": "dati del consorzio",
+                "association": "dati dell'associazione di settore", "district": "dati del distretto"}.get(cite.scope, "")
+    scope_en = {"national": "Italian exports", "regional": "regional exports", "consortium": "consortium figures",
+                "association": "industry association figures", "district": "district figures"}.get(cite.scope, "")
+    rank_it = f"{cite.rank}° mercato" if cite.rank else "tra i mercati principali"
+    rank_en = f"market no. {cite.rank}" if cite.rank else "among the main markets"
+    value = f", {cite.value}" if cite.value else ""
+    return (f"Prodotto «{cite.product}»: {rank_it}{value} ({scope_it}) secondo «{cite.source_title}» ({cite.year})",
+            f"Product \"{cite.product_en}\": {rank_en}{value} ({scope_en}) according to \"{cite.source_title}\" "
+            f"({cite.year})")
+
+
+def rules_summary(rules) -> tuple[str, str]:
+    """Requirements or monopolies that gate a first sale (recommender.products.rules), in one sentence;
+    each rule, its step and source are in the market's warnings."""
+    kinds_it = {"requirement": "adempimento", "monopoly": "monopolio di Stato"}
+    first = rules[0]
+    if len(rules) == 1:
+        return (f"Da preparare prima della prima vendita: {first.step_it} (fonte: {first.source_title}, {first.as_of})",
+                f"To prepare before the first sale: {first.step_en} (source: {first.source_title}, {first.as_of})")
+    return (f"Da preparare prima della prima vendita: {len(rules)} adempimenti per il prodotto "
+            f"({', '.join(sorted({kinds_it.get(r.kind, r.kind) for r in rules}))}), vedi le avvertenze",
+            f"To prepare before the first sale: {len(rules)} requirements for the product, see the warnings")
 
 
 def unrealised_reason(gap_musd: float) -> tuple[str, str]:
@@ -188,15 +231,21 @@ def evidence_reason(cite) -> tuple[str, str]:
             f"District ({cite.district}): {rank_en}{en_note} according to \"{cite.source_title}\" ({cite.year})")
 
 
-def sector_evidence_reason(share: float, other_districts: int) -> tuple[str, str]:
-    """How many of the sector's other reported districts name the market (counts, not only a share:
-    one district of one is weak evidence and the sentence lets the reader see it)."""
+def sector_evidence_reason(share: float, other_districts: int, scope: str = "sector",
+                           product: tuple[str, str] = ("", "")) -> tuple[str, str]:
+    """How many of the other reported districts making the same product (``scope`` "family"), or of
+    the sector (``scope`` "sector"), name the market (counts, not only a share: one district of one
+    is weak evidence and the sentence lets the reader see it)."""
     k = round(share * other_districts)
+    if scope == "family":
+        of_it, of_en = f"che producono {product[0]}", f"making {product[1]}"
+    else:
+        of_it, of_en = "del settore", "of the sector"
     if other_districts == 1:
-        return ("Indicato come sbocco dall'unico altro distretto del settore con rapporti pubblici",
-                "Named as a destination by the only other district of the sector with public reports")
-    return (f"Indicato come sbocco da {k} dei {other_districts} altri distretti del settore (rapporti pubblici)",
-            f"Named as a destination by {k} of the sector's {other_districts} other districts (public reports)")
+        return (f"Indicato come sbocco dall'unico altro distretto {of_it} con rapporti pubblici",
+                f"Named as a destination by the only other district {of_en} with public reports")
+    return (f"Indicato come sbocco da {k} dei {other_districts} altri distretti {of_it} (rapporti pubblici)",
+            f"Named as a destination by {k} of the {other_districts} other districts {of_en} (public reports)")
 
 
 def horizon_reason(parts: dict, horizon: str, needs_level: int, level_it: str, level_en: str) -> tuple[str, str]:
@@ -247,6 +296,7 @@ PART_PHRASES = {  # where a part of the score is high, in words
     "forecast": ("nei mercati che la previsione mette avanti", "in the markets the forecast puts ahead"),
     "unrealised": ("dove resta potenziale non sfruttato", "where potential is left unrealised"),
     "evidence": ("nei mercati citati dai rapporti sui distretti", "in the markets the district reports name"),
+    "product": ("nei mercati che le fonti indicano per il prodotto", "in the markets sources name for the product"),
 }
 REWEIGHTING_SHOWN_FROM = 0.05  # a re-weighting that moves the score by less than 5 % goes unsaid
 

@@ -46,6 +46,17 @@ def default_customer_type(sector_mix: dict[str, float]) -> str:
     return "b2c" if hh >= B2C_FROM else "both" if hh >= BOTH_FROM else "b2b"
 
 
+def product_demand_weights(product_mix: dict[str, float], customer: str,
+                           sector_mix: dict[str, float]) -> dict[str, float]:
+    """Weights of the demand types the customer type stands for: the product's own mix (its end
+    use, BEC), else Italy's 2022 mix in its sector where the product has none of those types."""
+    types = CUSTOMER_DEMAND_TYPES[customer]
+    mix = product_mix if sum(product_mix.get(d, 0.0) for d in types) > 0 else sector_mix
+    shares = {d: mix.get(d, 0.0) for d in types}
+    total = sum(shares.values())
+    return {d: round(v / total, 4) for d, v in shares.items() if v > 0} if total > 0 else {types[0]: 1.0}
+
+
 def percentile(values: pd.Series) -> pd.Series:
     """0 for the lowest, 1 for the highest (ties share the average rank)."""
     n = values.notna().sum()

@@ -4,7 +4,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from recommender.columns import DEMAND_TYPES, DOMESTIC, FOREIGN, ICIO2022, REST_OF_WORLD, WIOD2013
-from recommender.sectors import MODEL_SECTORS
+from recommender.sectors import FINE_SECTORS, MODEL_SECTORS
 
 
 class FlowSchema(pa.DataFrameModel):
@@ -41,3 +41,10 @@ class ESalesSchema(pa.DataFrameModel):
     class Config:
         strict = True
         coerce = True
+
+
+class FineFlowSchema(FlowSchema):
+    """ICIO 2022 intermediate flows at ICIO's own goods sectors (``flows_fine``)."""
+
+    source: Series[str] = pa.Field(isin=[ICIO2022])
+    sector: Series[str] = pa.Field(isin=list(FINE_SECTORS))

@@ -66,6 +66,9 @@ class DistrictDestinationSchema(pa.DataFrameModel):
     provinces: Series[str] = pa.Field(str_matches=r"^[A-Z]{2}(;[A-Z]{2})*$")
     ateco_division: Series[str] = pa.Field(str_matches=r"^\d{2}$")
     model_sector: Series[str] = pa.Field(isin=list(MODEL_SECTORS))
+    ateco_class: Series[str] = pa.Field(str_matches=r"^\d{2}\.\d{2}(\.\d{1,2})?$")
+    product_family: Series[str] = pa.Field(str_matches=r"^[a-z_]+$")
+    origin: Series[str] = pa.Field(isin=["shared", "curated"])
     product: Series[str]
     stand_in: Series[str] = pa.Field(nullable=True, isin=["", "national", "regional", "province_total"])
     year: Series[int] = pa.Field(ge=1990, le=2030)
@@ -91,6 +94,89 @@ class RestrictedMarketSchema(pa.DataFrameModel):
     legal_basis: Series[str]
     as_of: Series[str] = pa.Field(str_matches=r"^20\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
     source_note: Series[str]
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class ProductProfileSchema(pa.DataFrameModel):
+    """One ATECO class (or sub-category) of divisions 01-33: its product (see
+    recommender.data.builders.products)."""
+
+    ateco_class: Series[str] = pa.Field(str_matches=r"^\d{2}\.\d{2}$")
+    edition: Series[str] = pa.Field(isin=["2022", "2025"])
+    subcategory: Series[str] = pa.Field(nullable=True, str_matches=r"^\d{2}\.\d{2}\.\d{1,2}$")
+    title_it: Series[str] = pa.Field(str_length={"min_value": 3})
+    mapped_from_2022: Series[str] = pa.Field(nullable=True, str_matches=r"^\d{2}\.\d{2}$")
+    isic4: Series[str] = pa.Field(str_matches=r"^\d{4}$")
+    isic4_title_en: Series[str] = pa.Field(str_length={"min_value": 3})
+    family: Series[str] = pa.Field(str_matches=r"^[a-z_]+$")
+    family_name_it: Series[str]
+    family_name_en: Series[str]
+    family_group: Series[str]
+    evidence_keys: Series[str] = pa.Field(str_matches=r"^[a-z_]+(;[a-z_]+)*$")
+    hs_basis: Series[str] = pa.Field(isin=["class", "isic_class", "division"])
+    hs6_count: Series[int] = pa.Field(ge=0)
+    hs6: Series[str] = pa.Field(nullable=True, str_matches=r"^\d{6}(;\d{6})*$")
+    end_use: Series[str] = pa.Field(nullable=True, isin=["consumption", "intermediate", "capital"])
+    share_consumption: Series[float] = pa.Field(ge=0, le=1)
+    share_intermediate: Series[float] = pa.Field(ge=0, le=1)
+    share_capital: Series[float] = pa.Field(ge=0, le=1)
+    default_customer: Series[str] = pa.Field(isin=["b2b", "b2c", "both"])
+    icio_sector: Series[str] = pa.Field(str_matches=r"^[A-C][0-9A-Z_]+$")
+    model_sector: Series[str] = pa.Field(isin=list(MODEL_SECTORS))
+    note: Series[str] = pa.Field(nullable=True)
+
+    @pa.dataframe_check
+    def one_row_per_code(cls, df: pd.DataFrame) -> pd.Series:
+        return ~df.duplicated(["ateco_class", "edition", "subcategory"], keep=False)
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class ProductDestinationSchema(pa.DataFrameModel):
+    """A foreign market a public source names as a destination of an Italian product."""
+
+    product_family: Series[str] = pa.Field(str_matches=r"^[a-z_]+$")
+    product_it: Series[str]
+    product_en: Series[str]
+    hs_prefixes: Series[str] = pa.Field(nullable=True)
+    scope: Series[str] = pa.Field(isin=["national", "regional", "consortium", "association", "district"])
+    area: Series[str] = pa.Field(nullable=True)
+    year: Series[int] = pa.Field(ge=1990, le=2030)
+    rank: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1)
+    iso3: Series[str] = pa.Field(str_matches=r"^[A-Z]{3}$")
+    in_model: Series[bool]
+    value_or_share: Series[str] = pa.Field(nullable=True)
+    source_title: Series[str] = pa.Field(str_length={"min_value": 3})
+    source_url: Series[str] = pa.Field(str_matches=r"^https?://")
+    quote: Series[str] = pa.Field(str_length={"min_value": 1, "max_value": 200})
+    as_of: Series[str] = pa.Field(str_matches=r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class ProductRuleSchema(pa.DataFrameModel):
+    """An import ban or heavy requirement for a product family in a market, with its source."""
+
+    product_family: Series[str] = pa.Field(str_matches=r"^([a-z_]+|\*food\*|\*all\*)$")
+    hs_prefixes: Series[str] = pa.Field(nullable=True, str_matches=r"^\d{2,6}(;\d{2,6})*$")
+    iso3: Series[str] = pa.Field(str_matches=r"^[A-Z]{3}$")
+    kind: Series[str] = pa.Field(isin=["ban", "animal_health_ban", "monopoly", "requirement", "lifted"])
+    rule_it: Series[str] = pa.Field(str_length={"min_value": 5})
+    rule_en: Series[str] = pa.Field(str_length={"min_value": 5})
+    step_it: Series[str] = pa.Field(nullable=True)
+    step_en: Series[str] = pa.Field(nullable=True)
+    source_title: Series[str] = pa.Field(str_length={"min_value": 3})
+    source_url: Series[str] = pa.Field(str_matches=r"^https?://")
+    quote: Series[str] = pa.Field(str_length={"min_value": 1, "max_value": 200})
+    as_of: Series[str] = pa.Field(str_matches=r"^\d{4}(-\d{2}(-\d{2})?)?$")
+    scope_note: Series[str] = pa.Field(nullable=True)
 
     class Config:
         strict = True

@@ -41,6 +41,10 @@ class Tables:
             eu_agreements=pd.read_csv(CURATED / "eu_trade_agreements.csv"),
         )
 
+    def with_flows(self, flows: pd.DataFrame) -> "Tables":
+        """The same tables with other flows (e.g. ``flows_fine``, ICIO's own sectors)."""
+        return Tables(flows, self.country_year, self.pairs, self.countries, self.eu_membership, self.eu_agreements)
+
     def slice_rows(self, source: str, year: int, exporters=None, demand_types=None) -> pd.DataFrame:
         kw = {} if demand_types is None else {"demand_types": tuple(demand_types)}
         return build_query_rows(self.flows, self.country_year, self.pairs, self.countries,

@@ -11,9 +11,11 @@ BUILDERS: list[tuple[str, str]] = [
     ("countries", "recommender.data.builders.countries:build"),
     ("flows", "recommender.data.builders.flows:build"),
     ("sectors", "recommender.data.builders.sectors:build"),
+    ("product profiles", "recommender.data.builders.products:build"),
     ("provinces", "recommender.data.builders.provinces:build"),
     ("districts", "recommender.data.builders.districts:build"),
     ("district_destinations", "recommender.data.builders.district_destinations:build"),
+    ("product evidence", "recommender.data.builders.product_evidence:build"),
     ("restricted markets", "recommender.data.builders.restricted:build"),
     ("channels", "recommender.data.builders.channels:build"),
 ]

@@ -26,6 +26,11 @@ from recommender.data.raw import read_raw_csv
 from recommender.errors import DataError
 
 RAW = "districts/district_destinations_public.csv"
+CURATED = Path(__file__).resolve().parent.parent / "curated"
+# more districts, or newer years, compiled for this project from public pages (same columns as RAW)
+EXTRA = CURATED / "district_destinations_extra.csv"
+# each reported (district, division) unit's product: its ATECO class and product family
+UNIT_PRODUCTS = CURATED / "district_unit_products.csv"
 STAND_INS = (("dato nazionale", "national"), ("dato regionale", "regional"), ("export totale provincia", "province_total"))
 
 
@@ -43,7 +48,12 @@ def stand_in_kind(product: str) -> str:
 
 
 def build(raw_dir: Path, built: dict) -> dict[str, pd.DataFrame]:
-    raw = read_raw_csv(raw_dir, RAW, dtype=str, keep_default_na=False)
+    raw = read_raw_csv(raw_dir, RAW, dtype=str, keep_default_na=False).assign(origin="shared")
+    if EXTRA.exists():
+        extra = pd.read_csv(EXTRA, dtype=str, keep_default_na=False).assign(origin="curated")
+        raw = pd.concat([raw, extra], ignore_index=True)
+    units = pd.read_csv(UNIT_PRODUCTS, dtype=str, keep_default_na=False)
+    unit_of = {(r["district_name"], r["ateco_division"].zfill(2)): r for r in units.to_dict("records")}
     need = ["district_name", "province_siglas", "main_product", "ateco_division", "year", "rank",
             "destination_country_iso3", "value_or_share", "source_title", "source_url", "quote"]
     missing = [c for c in need if c not in raw.columns]
@@ -62,12 +72,18 @@ def build(raw_dir: Path, built: dict) -> dict[str, pd.DataFrame]:
         slugs = [d["slug"] for d in districts.to_dict("records")
                  if set(d["provinces"].split(";")) & set(provinces) and div in d["ateco_divisions"].split(";")]
         iso3 = r["destination_country_iso3"].strip().upper()
+        unit = unit_of.get((r["district_name"].strip(), div))
+        if unit is None:
+            raise DataError(UNIT_PRODUCTS, f"no product (ATECO class, family) for {r['district_name']!r} division {div}")
         rows.append({
             "district_name": r["district_name"].strip(),
             "district_slugs": ";".join(sorted(slugs)),
             "provinces": ";".join(provinces),
             "ateco_division": div,
             "model_sector": sectors[div],
+            "ateco_class": unit["ateco_class"],
+            "product_family": unit["product_family"],
+            "origin": r["origin"],
             "product": r["main_product"].strip(),
             "stand_in": stand_in_kind(r["main_product"]),
             "year": int(r["year"]),

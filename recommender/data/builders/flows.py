@@ -101,6 +101,17 @@ def icio_flows(raw_dir: Path) -> pd.DataFrame:
     return out
 
 
+def icio_fine_flows(raw_dir: Path) -> pd.DataFrame:
+    """ICIO 2022 intermediate flows at ICIO's own goods sectors (C301, C24A, C21, ...), not merged:
+    the finest sector a product can be ranked on (recommender.data.builders.products)."""
+    icio = read_raw_csv(raw_dir, "icio2022/icio2022_intermediate_bilateral_by_sector.csv.gz", _Icio)
+    icio = icio[icio["sector"].isin(ICIO_TO_MODEL)]
+    out = icio.rename(columns={"interm_flow_musd_2022": C.VALUE})[[C.EXPORTER, C.IMPORTER, C.SECTOR, C.VALUE]].copy()
+    out[C.SOURCE], out[C.YEAR], out[C.DEMAND] = C.ICIO2022, 2022, C.INTERMEDIATE
+    out[C.PARTNER] = _partner_type(out[C.EXPORTER], out[C.IMPORTER])
+    return out[out[C.VALUE] > 0]
+
+
 def wiod_flows(raw_dir: Path) -> pd.DataFrame:
     wiod = read_raw_csv(raw_dir, "wiod2013/wiod2013_bilateral_sector_inter_final_1995_2011.csv.gz", _Wiod)
     wiod = wiod[wiod["sector"].isin(WIOD_TO_MODEL)].copy()
@@ -140,4 +151,6 @@ def build(raw_dir: Path, built: dict) -> dict[str, pd.DataFrame]:
     for col in (C.SOURCE, C.EXPORTER, C.IMPORTER, C.SECTOR, C.DEMAND, C.PARTNER):
         flows[col] = flows[col].astype(str)
     flows[C.VALUE] = flows[C.VALUE].round(4)
-    return {"flows": flows, "esales": esales(raw_dir, built.get("countries"))}
+    fine = icio_fine_flows(raw_dir)[cols]
+    fine[C.VALUE] = fine[C.VALUE].round(4)
+    return {"flows": flows, "flows_fine": fine, "esales": esales(raw_dir, built.get("countries"))}

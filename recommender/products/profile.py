@@ -1,0 +1,128 @@
+"""The firm's product: which row of ``product_profiles`` speaks for its ATECO code.
+
+Resolution, most specific first: the sub-category row when the code typed
+reaches it (32.50.5 in ATECO 2022, 32.50.4 in 2025: eyewear), else the class
+row of the code's edition. A class that holds two products (32.50: medical
+devices or eyewear) takes the one of the firm's district (its product family,
+``curated/district_products.csv``) when the district, or the only district of
+the firm's province with a matching family, says which. A division alone
+("C32", "14") has no class: the division's largest class by HS codes stands
+in, flagged ``from_division`` so the page can ask for the class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from recommender.data import load_table
+
+CURATED = Path(__file__).resolve().parent.parent / "data" / "curated"
+DEMAND_OF_END_USE = {"consumption": "household", "intermediate": "intermediate", "capital": "investment"}
+
+
+@dataclass(frozen=True)
+class ProductProfile:
+    ateco_class: str          # "11.02"
+    edition: str              # "2022" (also ATECO 2007) | "2025"
+    subcategory: str | None   # "32.50.5" where a sub-category decides the product
+    title_it: str             # ISTAT title of the class (or sub-category)
+    isic4: str
+    isic4_title_en: str
+    family: str               # product family: wine, pork_meat, tiles_building, eyewear...
+    family_name_it: str
+    family_name_en: str
+    family_group: str         # food | fashion | home | building | industrial | consumer | health | capital
+    evidence_keys: tuple[str, ...]  # product lists that speak for it, best first
+    hs_basis: str             # class | isic_class | division
+    hs6_count: int
+    end_use: str | None       # consumption | intermediate | capital (largest BEC share)
+    end_use_shares: tuple[tuple[str, float], ...]
+    default_customer: str     # b2b | b2c | both, from the end use
+    icio_sector: str          # finest OECD ICIO 2022 sector
+    model_sector: str         # harmonised sector of the forecast
+    from_division: bool = False  # only a division was given: a stand-in class
+    chosen_by: str = "class"  # class | subcategory | district | division
+
+    @property
+    def demand_mix(self) -> dict[str, float]:
+        """Household / intermediate / investment weights from the end-use shares."""
+        return {DEMAND_OF_END_USE[u]: v for u, v in self.end_use_shares if v > 0}
+
+    def to_dict(self) -> dict:
+        return {"ateco_class": self.ateco_class, "edition": self.edition, "subcategory": self.subcategory,
+                "title_it": self.title_it, "isic4": self.isic4, "isic4_title_en": self.isic4_title_en,
+                "family": self.family, "family_name_it": self.family_name_it, "family_name_en": self.family_name_en,
+                "family_group": self.family_group,
+                "evidence_keys": list(self.evidence_keys), "hs_basis": self.hs_basis, "hs6_count": self.hs6_count,
+                "end_use": self.end_use, "end_use_shares": dict(self.end_use_shares),
+                "default_customer": self.default_customer, "icio_sector": self.icio_sector,
+                "model_sector": self.model_sector, "from_division": self.from_division, "chosen_by": self.chosen_by}
+
+
+def _row_to_profile(r: dict, **extra) -> ProductProfile:
+    def text(v):
+        return v if isinstance(v, str) and v else None
+    return ProductProfile(
+        ateco_class=r["ateco_class"], edition=r["edition"], subcategory=text(r["subcategory"]), title_it=r["title_it"],
+        isic4=r["isic4"], isic4_title_en=r["isic4_title_en"], family=r["family"], family_name_it=r["family_name_it"],
+        family_name_en=r["family_name_en"], family_group=r["family_group"], evidence_keys=tuple(r["evidence_keys"].split(";")),
+        hs_basis=r["hs_basis"], hs6_count=int(r["hs6_count"]), end_use=text(r["end_use"]),
+        end_use_shares=(("consumption", float(r["share_consumption"])),
+                        ("intermediate", float(r["share_intermediate"])), ("capital", float(r["share_capital"]))),
+        default_customer=r["default_customer"], icio_sector=r["icio_sector"], model_sector=r["model_sector"],
+        **extra)
+
+
+@lru_cache(maxsize=4)
+def _profiles(data_dir=None) -> dict[tuple[str, str, str | None], dict]:
+    t = load_table("product_profiles", data_dir)
+    return {(r["edition"], r["ateco_class"], r["subcategory"] if isinstance(r["subcategory"], str) else None): r
+            for r in t.to_dict("records")}
+
+
+@lru_cache(maxsize=1)
+def district_families() -> dict[str, str]:
+    """District slug -> its product family."""
+    d = pd.read_csv(CURATED / "district_products.csv", dtype=str)
+    return dict(zip(d["slug"], d["product_family"]))
+
+
+def _edition(ed: str) -> str:
+    return "2025" if ed == "2025" else "2022"
+
+
+def product_for(ateco_code: str, edition: str, district_slug: str | None = None,
+                district_slugs_of_province: tuple[str, ...] = (), data_dir=None) -> ProductProfile | None:
+    """The product of a firm from its most specific ATECO code (``14.13.1``, ``32.50``, ``11``) and edition;
+    None outside divisions 01-33 (services). See the module docstring for the order."""
+    profiles = _profiles(data_dir)
+    ed = _edition(edition)
+    code = str(ateco_code)
+    if len(code) < 5:  # a division: its class with the most HS codes stands in
+        classes = [r for (e, c, s), r in profiles.items() if e == ed and s is None and c[:2] == code[:2]]
+        if not classes:
+            return None
+        best = max(classes, key=lambda r: (int(r["hs6_count"]), r["ateco_class"]))
+        return _row_to_profile(best, from_division=True, chosen_by="division")
+    cls = code[:5]
+    base = profiles.get((ed, cls, None))
+    if base is None:
+        return None
+    subs = {s: r for (e, c, s), r in profiles.items() if e == ed and c == cls and s is not None}
+    for s, r in subs.items():
+        if code.startswith(s):
+            return _row_to_profile(r, chosen_by="subcategory")
+    if subs:  # the class holds several products: the district says which
+        families = district_families()
+        wanted = families.get(district_slug) if district_slug else None
+        if wanted is None:
+            found = {families.get(s) for s in district_slugs_of_province} & {r["family"] for r in subs.values()}
+            wanted = found.pop() if len(found) == 1 else None
+        for r in subs.values():
+            if r["family"] == wanted:
+                return _row_to_profile(r, chosen_by="district")
+    return _row_to_profile(base)
