@@ -120,7 +120,8 @@ def _versions() -> dict:
 
 def run(data_dir: Path, models_dir: Path, seed: int, folds: int, promote: bool, force: bool,
         version: str | None = None, force_reason: str | None = None, base_years=BASE_YEARS,
-        final_demand_years=FINAL_DEMAND_YEARS, forecast_params: dict | None = None) -> int:
+        final_demand_years=FINAL_DEMAND_YEARS, forecast_params: dict | None = None,
+        district_units: int | None = None) -> int:
     """The whole run (see the module docstring); the keyword knobs exist so
     tests can train a small model quickly."""
     tables = Tables.load(data_dir)
@@ -145,7 +146,7 @@ def run(data_dir: Path, models_dir: Path, seed: int, folds: int, promote: bool, 
     mix = demand_mix(serving)
 
     print("4/5 score weights and validation on the public district destinations", flush=True)
-    district = district_validation(serving, mix, data_dir, models_dir)
+    district = district_validation(serving, mix, data_dir, models_dir, max_units=district_units)
     gate = promotion_gate(forecast, district)
 
     print("5/5 writing the model version", flush=True)

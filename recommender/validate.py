@@ -222,14 +222,14 @@ def grid_recall(frames: list[pd.DataFrame], named: list[set[str]], grid: np.ndar
 
 
 def district_validation(serving: pd.DataFrame, mix: dict, data_dir=None, models_dir=None,
-                        progress: bool = True) -> dict:
+                        progress: bool = True, max_units: int | None = None) -> dict:
     """Leave-one-district-out validation on the public destinations; also
     fits the serving weights on every district (each with its own rows
     excluded from its evidence and its own sources from the product evidence).
     Returns per-unit metrics, summaries, CIs (differences and ratios), the
     weights of each fold, what each part adds (refit without it), figures by
-    product family and the final weights."""
-    units = district_units(data_dir)
+    product family and the final weights. ``max_units`` keeps the first units only (quick test runs)."""
+    units = district_units(data_dir)[:max_units]
     names = [u["district"] for u in units]
     # parts of every unit with only its own rows and sources excluded (for the final fit)
     own_out = [unit_parts(serving, mix, u, frozenset({u["district"]}), data_dir, u["urls"]) for u in units]

@@ -45,7 +45,7 @@ def test_manifest_records_weights_how_they_were_fitted_and_the_data(shipped):
     assert set(m["data_tables"]) == set(USED_TABLES)
     w = m["score"]["weights"]
     assert set(w) == set(PARTS) and abs(sum(w.values()) - 1) < 1e-3 and min(w.values()) >= 0
-    assert "conditional logit" in m["score"]["fitted_on"]
+    assert "best recall@10" in m["score"]["fitted_on"] and set(m["score"]["logit_weights"]) == set(PARTS)
     assert len(m["score"]["leave_one_district_out_weights"]) >= 25
 
 
@@ -121,7 +121,7 @@ def _small_run(tmp_path, **kw):
     from recommender import config
     from recommender.train import run
     return run(config.data_dir(), tmp_path, seed=3, folds=2, promote=True, version=kw.pop("version", "v1"),
-               base_years=(2000, 2001, 2006), final_demand_years=(2006, 2011), **kw)
+               base_years=(2000, 2001, 2006), final_demand_years=(2006, 2011), district_units=12, **kw)
 
 
 def test_weak_model_is_not_promoted_forcing_is_recorded_and_runs_are_deterministic(tmp_path, capsys):

@@ -14,6 +14,7 @@ from recommender import columns as C
 from recommender import config
 from recommender.model.artifact import current_version, load_current, load_version
 from recommender.outcomes import shrinkage
+from recommender.recommend.engine import product_of
 from recommender.outcomes.exploration import choose_explored, exploration_slots
 from recommender.outcomes.model import OutcomeModel
 from recommender.outcomes.serving import OutcomeAdjuster
@@ -172,7 +173,9 @@ def test_outcomes_move_the_district_ranking_with_a_reason(rec):
     p = FirmProfile.from_dict(SASSUOLO)
     before = [m["iso3"] for m in rec.recommend(p, k=10)["markets"]]
     top = before[0]
-    learned = _fitted(rec, _trials(1, 12, top, 0, locality="piastrelle-di-sassuolo"))
+    # 12 firms tried the first market and none sold; 12 others sold in the second
+    learned = _fitted(rec, _trials(1, 12, top, 0, locality="piastrelle-di-sassuolo")
+                      + _trials(1, 12, before[1], 1, locality="piastrelle-di-sassuolo", first_firm=100))
     after = learned.recommend(p, k=10, tenant=1)
     order = [m["iso3"] for m in after["markets"]]
     assert order.index(top) > 0  # 12 firms tried it and none sold: no longer first
@@ -238,14 +241,15 @@ def test_train_outcomes_writes_a_verified_version_and_promotes_it(tmp_path, rec)
     p = FirmProfile.from_dict(SASSUOLO)
     shown = [m["iso3"] for m in rec.recommend(p, k=10)["markets"]]
     imps = [_impression(f + 1, 1, f + 1, shown, locality="piastrelle-di-sassuolo") for f in range(12)]
-    feedback = [(1, f + 1, shown[0], None, "abandoned", "2026-06-01", f + 1) for f in range(12)]
+    feedback = ([(1, f + 1, shown[0], None, "abandoned", "2026-06-01", f + 1) for f in range(6)]
+                + [(1, f + 1, shown[1], None, "first_sale", "2026-06-01", f + 1) for f in range(6, 12)])
     db = tmp_path / "service.db"
     _database(db, imps, feedback)
     assert train_outcomes(f"sqlite:///{db}", models, version="test.o1") == 0
     assert current_version(models) == "test.o1"
     loaded = load_version("test.o1", models)
     section = loaded.manifest["outcomes"]
-    assert section["learned_from"]["trials"] == 12 and section["learned_from"]["successes"] == 0
+    assert section["learned_from"]["trials"] == 12 and section["learned_from"]["successes"] == 6
     assert section["base_version"] == base and section["replay"]["evaluated"] is False
     card = (models / "test.o1" / "MODEL_CARD.md").read_text()
     assert "## Outcome model" in card and "learned from 12 feedback rows" in card.lower()
@@ -310,7 +314,7 @@ def test_simulation_no_harm_at_zero_and_beats_the_naive_counter(rec):
 def test_channel_outcomes_reorder_the_channels_and_say_what_was_learned(rec):
     p = FirmProfile.from_dict(SASSUOLO)
     market = rec.recommend(p, k=1)["markets"][0]
-    channels = rec._channels(market["iso3"], "C23", "b2b", 3, None, None, "10-49")
+    channels = rec._channels(market["iso3"], product_of(p), "b2b", 3, None, None, "10-49")
     third = channels[2]["channel_id"]
     rows = [{C.TENANT: 1, C.FIRM: f, C.SECTOR: "C23", C.LOCALITY: "piastrelle-di-sassuolo", C.MATURITY_LEVEL: 3,
              C.SIZE_CLASS: "10-49", C.MARKET: market["iso3"], C.CHANNEL: cid, C.POSITION: 1,
@@ -326,8 +330,9 @@ def test_channel_outcomes_reorder_the_channels_and_say_what_was_learned(rec):
 def test_registry_scoring_ranks_like_recommend_under_learned_outcomes(rec):
     """recommend_compact (registry scoring) applies the shared, k-anonymous lifts like recommend() without a Chamber."""
     p = FirmProfile.from_dict(SASSUOLO)
-    top = rec.recommend(p, k=10)["markets"][0]["iso3"]
-    learned = _fitted(rec, _trials(1, 12, top, 0, locality="piastrelle-di-sassuolo"))
+    top, second = (m["iso3"] for m in rec.recommend(p, k=2)["markets"])
+    learned = _fitted(rec, _trials(1, 12, top, 0, locality="piastrelle-di-sassuolo")
+                      + _trials(1, 12, second, 1, locality="piastrelle-di-sassuolo", first_firm=100))
     full = learned.recommend(p, k=10)
     compact = learned.recommend_compact(p, k=10)
     assert [(m["iso3"], m["score"]) for m in full["markets"]] == [(row[1], row[3]) for row in compact]
@@ -360,7 +365,10 @@ def test_outcomes_reweigh_the_score_parts_for_the_whole_sector_and_say_so(rec):
     tried = shown[:8] + shown[-8:]  # the first ones failed, the last ones sold: the score weighs the wrong things
     learned = _fitted(rec, _part_trials(tried, 6, {m["iso3"] for m in shown[-8:]}))
     weights = learned.outcomes.part_weights["C23"]
-    assert weights["peers"] < 0  # the firms sold where Italy sells less
+    # the firms sold where the part that most sets the first markets apart from the last ones is low
+    gap = {k: np.mean([m["parts"][k] for m in shown[:8]]) - np.mean([m["parts"][k] for m in shown[-8:]])
+           for k in weights}
+    assert weights[max(gap, key=gap.get)] < 0
     after = {m["iso3"]: m for m in learned.recommend(p, k=30, tenant=1)["markets"]}
     untried = [after[m["iso3"]] for m in shown[8:-8] if m["iso3"] in after]
     # the re-weighting reaches markets nobody tried: their scores move, with the reason in words

@@ -95,6 +95,7 @@ def _edition(ed: str) -> str:
     return "2025" if ed == "2025" else "2022"
 
 
+@lru_cache(maxsize=65536)
 def product_for(ateco_code: str, edition: str, district_slug: str | None = None,
                 district_slugs_of_province: tuple[str, ...] = (), data_dir=None) -> ProductProfile | None:
     """The product of a firm from its most specific ATECO code (``14.13.1``, ``32.50``, ``11``) and edition;

@@ -169,10 +169,6 @@ class Recommender:
         self.sectors = frozenset(self.serving[C.SECTOR])
 
     # -- public --------------------------------------------------------------
-    def default_customer_type(self, product: ProductProfile) -> str:
-        """The product's customer type from its end use (BEC): B2C for consumer goods..."""
-        return product.default_customer
-
     def parts_sector(self, product: ProductProfile) -> str:
         """The sector peers, unrealised potential and buyers' imports are measured on: the product's
         finest ICIO 2022 sector where the model has it, else its harmonised sector."""
