@@ -10,7 +10,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from werkzeug.exceptions import HTTPException
 
-from recommender.errors import FieldError, InvalidInput, LookupFailed, ModelError
+from recommender.errors import FieldError, InputTooLarge, InvalidInput, LookupFailed, ModelError
 
 PROBLEM = "application/problem+json"
 
@@ -82,6 +82,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(InvalidInput)
     def _invalid(e: InvalidInput):
         return problem(422, "Invalid input", "one or more fields are invalid", field_errors(e.errors))
+
+    @app.errorhandler(InputTooLarge)
+    def _too_large(e: InputTooLarge):  # a size limit of the reader, checked before parsing
+        return problem(413, "Payload Too Large", "the file exceeds a size limit", field_errors(e.errors))
 
     @app.errorhandler(LookupFailed)
     def _lookup(e: LookupFailed):

@@ -11,6 +11,13 @@ Contract:
   dropped silently, blank lines only. A ragged row, an unterminated quote
   (CSV) are errors of that row. Files are streamed: memory does not grow with
   the file.
+- Size limits are checked before anything is parsed, linear in the input:
+  at most :data:`MAX_COLUMNS` columns and :data:`MAX_HEADER_CHARS` characters
+  of header (else :class:`InputTooLarge`, field ``file``, naming the limit);
+  a CSV line over :data:`MAX_LINE` characters is never handed to the parser
+  (it is read to its end in pieces and becomes its row's error), a cell over
+  :data:`MAX_CELL` characters is its row's error too: the rows after it are
+  read as usual.
 - ``line`` is the CSV line number (header = line 1), the sheet row number of
   an XLSX file, and for Parquet the row's position + 1 (as if it had a header
   line), so a CSV converted to XLSX or Parquet keeps its row numbers.
@@ -28,16 +35,24 @@ import csv
 import hashlib
 import io
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Iterator
 
 from recommender import columns as C
-from recommender.errors import FieldError, InvalidInput
+from recommender.errors import FieldError, InputTooLarge, InvalidInput
 from recommender.maturity import QUESTION_IDS
 
 COLUMNS = (*C.INPUT_PROFILE_COLUMNS, *QUESTION_IDS)
+_KNOWN = frozenset(COLUMNS)
+
+# Limits, checked before parsing (see the module docstring and the README's "Limits").
+MAX_COLUMNS = 64            # columns of a header: the known columns (22) plus margin
+MAX_HEADER_CHARS = 4096     # characters of the header line (the known columns take 293)
+MAX_LINE = 1 << 20          # characters of one CSV line (physical line): longer is that row's error
+MAX_CELL = 131_072          # characters of one cell: longer is that row's error (recommender.batch.rows)
 BLOCK = 1 << 20  # bytes read at a time while scanning a file
 PARQUET_MAGIC = b"PAR1"
 ZIP_MAGIC = b"PK\x03\x04"  # XLSX is a zip archive
@@ -81,15 +96,17 @@ class InputFile:
         # newline="": the csv module sees \r, \n and \r\n itself (quoted cells may hold them)
         return io.TextIOWrapper(raw, encoding=self._encoding, newline="")
 
-    def _reader(self, text):
-        # csv's own cell limit is raised so an oversize cell is one row's error (recommender.batch.rows)
-        csv.field_size_limit(max(MAX_CELL * 8, csv.field_size_limit()))
-        return csv.reader(text, delimiter=self._delimiter, strict=True)
+    def _reader(self, lines):
+        # csv's own cell limit: a line is at most MAX_LINE characters, so only a quoted cell spanning
+        # lines can reach it; then it is that row's error (an oversize cell below it is, too: rows.py)
+        csv.field_size_limit(max(MAX_LINE, csv.field_size_limit()))
+        return csv.reader(lines, delimiter=self._delimiter, strict=True)
 
     def _csv_rows(self) -> Iterator[RawRow]:
         width = len(self.header)
+        long_lines: list[tuple[int, int]] = []
         with self._text() as text:
-            reader = self._reader(text)
+            reader = self._reader(_bounded_lines(text, long_lines))
             next(reader, None)  # the header, checked by open_input
             line = reader.line_num
             while True:
@@ -100,12 +117,25 @@ class InputFile:
                     return
                 except csv.Error as exc:
                     reason = str(exc)
+                    line = reader.line_num
+                    if "field larger than field limit" in reason:  # the rest of the line is skipped
+                        yield start, [""] * width, [FieldError("", f"a cell longer than {MAX_LINE:,} characters "
+                                                                    "(MAX_LINE)")]
+                        continue
                     if "unexpected end of data" in reason or "EOF" in reason:
                         reason = ("unterminated quote: the cell opened with \" never closes "
                                   "(the rest of the file is in it)")
                     yield start, [""] * width, [FieldError("", reason)]
                     return  # the reader cannot resynchronise after a broken quote
                 line = reader.line_num
+                if long_lines:  # a line of this row was too long: never parsed, the row is an error
+                    mine = [(n, size) for n, size in long_lines if n <= line]
+                    del long_lines[:len(mine)]
+                    if mine:
+                        yield start, [""] * width, [FieldError(
+                            "", f"line {n} too long ({size:,} characters, at most {MAX_LINE:,}: MAX_LINE)",
+                            value=size) for n, size in mine]
+                        continue
                 if not "".join(cells).strip():
                     continue  # blank line
                 if len(cells) != width:
@@ -150,7 +180,24 @@ class InputFile:
                         yield number, list(cells), NO_ERRORS
 
 
-MAX_CELL = 131_072  # characters; the csv module's own limit, reported per row instead of raised
+def _bounded_lines(text: io.TextIOBase, long_lines: list[tuple[int, int]]) -> Iterator[str]:
+    """The physical lines of ``text`` (line ends kept), none over MAX_LINE characters: a longer
+    one is read to its end in pieces, replaced by an empty line and noted in ``long_lines`` as
+    (line number, characters), so the parser never holds it and the lines after it are read."""
+    number = 0
+    while line := text.readline(MAX_LINE + 2):
+        number += 1
+        if len(line) > MAX_LINE and len(line.rstrip("\r\n")) > MAX_LINE:
+            size = len(line.rstrip("\r\n"))
+            while not line.endswith(("\n", "\r")):
+                line = text.readline(BLOCK)
+                if not line:
+                    break
+                size += len(line.rstrip("\r\n"))
+            long_lines.append((number, size))
+            yield "\n"
+        else:
+            yield line
 
 
 def _cell_text(value) -> str:
@@ -174,10 +221,18 @@ def _file_error(reason: str, value=None) -> InvalidInput:
     return InvalidInput([FieldError("file", reason, value=value)])
 
 
+def _too_many_columns(n: int) -> InputTooLarge:
+    return InputTooLarge([FieldError("file", f"{n:,} columns in the header; at most {MAX_COLUMNS} (MAX_COLUMNS)",
+                                     value=n)])
+
+
 def check_header(header: list[str]) -> None:
-    """Raise InvalidInput (field ``file``) for unknown or duplicate columns or no ``ateco``."""
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    unknown = [c for c in header if c not in COLUMNS]
+    """Raise InvalidInput (field ``file``) for unknown or duplicate columns or no ``ateco``;
+    InputTooLarge beyond MAX_COLUMNS columns. Linear in the header."""
+    if len(header) > MAX_COLUMNS:
+        raise _too_many_columns(len(header))
+    dupes = sorted(h for h, n in Counter(header).items() if n > 1)
+    unknown = [c for c in header if c not in _KNOWN]
     errors = []
     if dupes:
         errors.append(FieldError("file", "duplicate columns in the header", value=dupes))
@@ -263,15 +318,21 @@ def _blocks(path: Path):
 def _open_csv(path: Path | None, data: bytes | None) -> InputFile:
     sha, size, lines, encoding = _scan(path, data)
     inp = InputFile(path, "csv", [], sha, size, max(lines - 1, 0), "", _source=data, _encoding=encoding)
-    with inp._text() as text:
-        first = text.readline().lstrip("\ufeff")
-    inp._delimiter = ";" if first.count(";") > first.count(",") else ","
+    with inp._text() as text:  # the header line, bounded: checked before it is parsed
+        first = text.readline(MAX_HEADER_CHARS + 3)
+    first = first[1:] if first.startswith("\ufeff") else first
+    if len(first.rstrip("\r\n")) > MAX_HEADER_CHARS:
+        raise InputTooLarge([FieldError("file", f"header line longer than {MAX_HEADER_CHARS:,} characters "
+                                                "(MAX_HEADER_CHARS)", value=MAX_HEADER_CHARS)])
+    semicolons, commas = first.count(";"), first.count(",")
+    inp._delimiter = ";" if semicolons > commas else ","
     inp.list_separators = ("," if inp._delimiter == ";" else ";") + "|"  # lists use the other separator
-    with inp._text() as text:
-        try:
-            header = next(inp._reader(text), [])
-        except csv.Error:
-            header = []
+    if max(semicolons, commas) + 1 > MAX_COLUMNS:  # an upper bound of the columns, before parsing
+        raise _too_many_columns(max(semicolons, commas) + 1)
+    try:
+        header = next(inp._reader([first]), [])
+    except csv.Error:
+        header = []
     inp.header = [h.strip().lstrip("\ufeff").strip() for h in header]
     check_header(inp.header)
     return inp
