@@ -18,6 +18,14 @@ Contract:
   (it is read to its end in pieces and becomes its row's error), a cell over
   :data:`MAX_CELL` characters is its row's error too: the rows after it are
   read as usual.
+- XLSX is opened by content (whatever the file's name), in openpyxl's
+  streaming (read_only) mode with defusedxml guarding every XML part. Before
+  openpyxl sees it, the archive's declared sizes are checked
+  (:data:`MAX_XLSX_UNZIPPED` in all, no part expanding more than
+  :data:`MAX_XLSX_RATIO` times) and the first sheet is scanned: its rows are
+  counted from the sheet itself (never from its ``<dimension>`` tag, which
+  may lie), no row over :data:`MAX_CELLS_PER_ROW` cells. Every row is then
+  read, whatever ``<dimension>`` says.
 - ``line`` is the CSV line number (header = line 1), the sheet row number of
   an XLSX file, and for Parquet the row's position + 1 (as if it had a header
   line), so a CSV converted to XLSX or Parquet keeps its row numbers.
@@ -35,6 +43,9 @@ import csv
 import hashlib
 import io
 import math
+import re
+import zipfile
+from contextlib import contextmanager
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -53,6 +64,10 @@ MAX_COLUMNS = 64            # columns of a header: the known columns (22) plus m
 MAX_HEADER_CHARS = 4096     # characters of the header line (the known columns take 293)
 MAX_LINE = 1 << 20          # characters of one CSV line (physical line): longer is that row's error
 MAX_CELL = 131_072          # characters of one cell: longer is that row's error (recommender.batch.rows)
+MAX_XLSX_UNZIPPED = 1 << 30  # bytes of an XLSX archive's parts, uncompressed, all together
+MAX_XLSX_RATIO = 100        # times a part of an XLSX archive (over 1 MiB) may expand when uncompressed
+MAX_CELLS_PER_ROW = 16_384  # cells of one XLSX row (Excel's own maximum number of columns)
+MAX_SHEET_ROW = 1_048_576   # an XLSX row's number (Excel's own maximum): rows skipped up to it are read as blank
 BLOCK = 1 << 20  # bytes read at a time while scanning a file
 PARQUET_MAGIC = b"PAR1"
 ZIP_MAGIC = b"PK\x03\x04"  # XLSX is a zip archive
@@ -149,8 +164,7 @@ class InputFile:
     # -- XLSX -----------------------------------------------------------------
     def _xlsx_rows(self) -> Iterator[RawRow]:
         width = len(self.header)
-        book, sheet = _open_sheet(self.path)
-        try:
+        with _open_sheet(self.path) as sheet:
             for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
                 if number == 1:
                     continue
@@ -164,8 +178,6 @@ class InputFile:
                     errors.append(FieldError("", f"{len(cells)} cells, the header has {width} columns",
                                              value=len(cells)))
                 yield number, (cells + [""] * width)[:width], errors
-        finally:
-            book.close()
 
     # -- Parquet --------------------------------------------------------------
     def _parquet_rows(self) -> Iterator[RawRow]:
@@ -253,10 +265,12 @@ def sniff_format(head: bytes) -> str:
     return "csv"
 
 
-def open_input(source: Path | str | bytes) -> InputFile:
+def open_input(source: Path | str | bytes, max_rows: int | None = None) -> InputFile:
     """The registry file at ``source`` (a path, or the bytes of a small CSV), header checked.
 
-    Raises :class:`InvalidInput` (field ``file``) when the file cannot be read as a whole."""
+    Raises :class:`InvalidInput` (field ``file``) when the file cannot be read as a whole,
+    :class:`InputTooLarge` beyond a size limit. ``max_rows``: an XLSX sheet's rows are
+    counted only until there are more (``rows_estimate`` is then ``max_rows + 1``)."""
     if isinstance(source, (bytes, bytearray)):
         return _open_csv(None, bytes(source))
     path = Path(source)
@@ -269,7 +283,7 @@ def open_input(source: Path | str | bytes) -> InputFile:
     if fmt == "parquet":
         return _open_parquet(path)
     if fmt == "xlsx":
-        return _open_xlsx(path)
+        return _open_xlsx(path, max_rows)
     return _open_csv(path, None)
 
 
@@ -346,31 +360,130 @@ def _file_digest(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _unreadable_xlsx(exc: BaseException) -> InvalidInput:
+    return _file_error(f"not a readable XLSX workbook ({type(exc).__name__})")
+
+
+def _check_archive(path: Path) -> None:
+    """The zip's declared sizes (zipfile never inflates a part past its declared size): at most
+    MAX_XLSX_UNZIPPED bytes in all, no part over 1 MiB expanding more than MAX_XLSX_RATIO times."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _unreadable_xlsx(exc) from None
+    total = sum(p.file_size for p in parts)
+    if total > MAX_XLSX_UNZIPPED:
+        raise InputTooLarge([FieldError("file", f"the workbook holds {total:,} bytes uncompressed; at most "
+                                                f"{MAX_XLSX_UNZIPPED:,} (MAX_XLSX_UNZIPPED)", value=total)])
+    for p in parts:
+        if p.file_size > 1 << 20 and p.file_size > MAX_XLSX_RATIO * max(p.compress_size, 1):
+            ratio = p.file_size // max(p.compress_size, 1)
+            raise InputTooLarge([FieldError("file", f"part {p.filename!r} of the workbook expands {ratio:,} times "
+                                                    f"({p.file_size:,} bytes); at most {MAX_XLSX_RATIO} times "
+                                                    "(MAX_XLSX_RATIO): not a spreadsheet, a zip bomb?",
+                                            value=ratio)])
+
+
+def _ignore_dimensions(sheet) -> None:
+    """In place of openpyxl's ReadOnlyWorksheet._get_size: the sheet stays unsized (every row read)."""
+
+
+@contextmanager
 def _open_sheet(path: Path):
-    from openpyxl import load_workbook  # defusedxml, when installed, guards its XML parsing
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises zipfile, KeyError, ValueError... for a damaged file
-        raise _file_error(f"not a readable XLSX workbook ({type(exc).__name__})") from None
-    if not book.worksheets:
-        book.close()
-        raise _file_error("the workbook has no sheet")
-    return book, book.worksheets[0]
+    """The workbook's first sheet, streamed (read_only), its dimensions ignored: opened by content
+    (openpyxl checks a path's extension; a job's upload has none), after :func:`_check_archive`."""
+    import openpyxl
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+    if not openpyxl.DEFUSEDXML:  # e.g. OPENPYXL_DEFUSEDXML=False: never parse uploads without it
+        raise RuntimeError("openpyxl is not using defusedxml: refusing to parse an uploaded workbook")
+    # openpyxl 3.1 reads each sheet's <dimension> when opening a workbook (read_only), parsing the
+    # whole sheet when there is none; a lying one hides rows (min_row, max_row). Never read it here.
+    ReadOnlyWorksheet._get_size = _ignore_dimensions
+    _check_archive(path)
+    with open(path, "rb") as f:
+        try:
+            book = openpyxl.load_workbook(f, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises zipfile, KeyError, ValueError... for a damaged file
+            raise _unreadable_xlsx(exc) from None
+        try:
+            if not book.worksheets:
+                raise _file_error("the workbook has no sheet")
+            sheet = book.worksheets[0]
+            sheet.reset_dimensions()  # read every row, whatever <dimension> claims
+            yield sheet
+        finally:
+            book.close()
 
 
-def _open_xlsx(path: Path) -> InputFile:
+# The sheet's XML scanned as bytes (C-speed regular expressions; the XML itself is parsed by openpyxl,
+# defusedxml guarding it): tags with any namespace prefix; <row>, <c> and <v>/<is> (a cell's value)
+_PREFIX = rb"<(?:[A-Za-z_][\w.-]*:)?"
+_ROW = re.compile(_PREFIX + rb"row[\s/>]")
+_CELL = re.compile(_PREFIX + rb"c[\s/>]")
+_VALUE = re.compile(_PREFIX + rb"(?:v|is)[\s>]")
+_ROW_NUMBER = re.compile(rb'\sr\s*=\s*["\']([^"\']*)["\']')
+MAX_ROW_XML = 16 << 20  # bytes of one <row> element's XML
+
+
+def _count_rows(path: Path, sheet, max_rows: int | None) -> int:
+    """Rows of the sheet holding a value, counted from its XML as it inflates (never from its
+    <dimension>), until more than ``max_rows`` + 1; InputTooLarge for a row of more than
+    MAX_CELLS_PER_ROW cells or numbered past MAX_SHEET_ROW."""
+    rows = 0
+
+    def row(xml: bytes) -> None:
+        nonlocal rows
+        tag = xml[:xml.find(b">") + 1]
+        number = _ROW_NUMBER.search(tag)
+        if number and not (number[1].isdigit() and int(number[1]) <= MAX_SHEET_ROW):
+            raise InputTooLarge([FieldError("file", f"sheet row number {number[1][:20].decode('latin-1')!r}; at "
+                                                    f"most {MAX_SHEET_ROW:,} (MAX_SHEET_ROW)")])
+        _check_cells(xml)
+        rows += _VALUE.search(xml) is not None
+
+    def _check_cells(xml: bytes) -> None:
+        cells = len(_CELL.findall(xml))
+        if cells > MAX_CELLS_PER_ROW or len(xml) > MAX_ROW_XML:
+            raise InputTooLarge([FieldError("file", f"row {rows + 2} or later of the sheet has more than "
+                                                    f"{MAX_CELLS_PER_ROW:,} cells (MAX_CELLS_PER_ROW) or "
+                                                    f"{MAX_ROW_XML:,} bytes of XML")])
+
+    pending = b""  # from the start of the row not yet complete (or of the part, before the first row)
+    # openpyxl 3.1 keeps the sheet's part name in _worksheet_path (read-only sheets)
+    with zipfile.ZipFile(path) as archive, archive.open(sheet._worksheet_path) as part:
+        while True:
+            block = part.read(BLOCK)
+            buf = pending + block
+            starts = [m.start() for m in _ROW.finditer(buf)]
+            if not block:
+                starts.append(len(buf))  # the last row ends with the part
+            for a, b in zip(starts, starts[1:]):
+                row(buf[a:b])
+                if max_rows is not None and rows > max_rows + 1:
+                    return rows
+            if not block:
+                return rows
+            pending = buf[starts[-1]:] if starts else buf[-64:]
+            if starts:
+                _check_cells(pending)
+
+
+def _open_xlsx(path: Path, max_rows: int | None = None) -> InputFile:
     sha, size = _file_digest(path)
-    book, sheet = _open_sheet(path)
     try:
-        first = next(sheet.iter_rows(max_row=1, values_only=True), ())
-        estimate = (sheet.max_row - 1) if sheet.max_row else None
-    finally:
-        book.close()
+        with _open_sheet(path) as sheet:
+            rows = _count_rows(path, sheet, max_rows)
+            first = next(sheet.iter_rows(max_row=1, values_only=True), ())
+    except (InvalidInput, RuntimeError):
+        raise
+    except Exception as exc:  # a damaged or hostile sheet: EntitiesForbidden, ParseError, zipfile errors...
+        raise _unreadable_xlsx(exc) from None
     header = [_cell_text(v) for v in first]
     while header and header[-1] == "":
         header.pop()
     check_header(header)
-    return InputFile(path, "xlsx", header, sha, size, estimate, ",;|")
+    return InputFile(path, "xlsx", header, sha, size, max(rows - 1, 0), ",;|")
 
 
 def _open_parquet(path: Path) -> InputFile:
