@@ -44,7 +44,7 @@ keepalive = 5            # seconds an idle keep-alive connection may hold a thre
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
-accesslog = "-"
+accesslog = None         # the app logs each request as a JSON line with its X-Request-ID (api/logs.py)
 raw_env = ["OMP_NUM_THREADS=1"]
 
 _metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.path.join(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -32,7 +32,9 @@ ENV_KEYS = ("DATABASE_URL", "RATELIMIT_STORAGE_URI", "API_RATE_LIMIT", "MODELS_D
             "EXPLORATION_SHARE_API", "EXPLORATION_SHARE_WEB",
             # registry scoring jobs (issue #12)
             "JOBS_DIR", "JOB_MAX_BYTES", "JOB_MAX_ROWS", "JOB_MAX_CONCURRENT", "JOB_RESULT_DAYS",
-            "JOB_LEASE_SECONDS", "JOB_POLL_SECONDS", "JOB_CHUNK_ROWS", "JOB_PROCESSES", "JOB_MAX_ATTEMPTS")
+            "JOB_LEASE_SECONDS", "JOB_POLL_SECONDS", "JOB_CHUNK_ROWS", "JOB_PROCESSES", "JOB_MAX_ATTEMPTS",
+            # structured logs (issue #21)
+            "LOG_FORMAT", "LOG_LEVEL")
 EXPLORATION_KEYS = ("EXPLORATION_SHARE_API", "EXPLORATION_SHARE_WEB")
 
 
@@ -73,6 +75,8 @@ class DefaultConfig:
     JOB_CHUNK_ROWS = 20_000                 # rows committed at a time: what a killed worker can lose and redo
     JOB_PROCESSES = 1                       # scoring processes per job worker (start more workers to scale)
     JOB_MAX_ATTEMPTS = 3                    # a job whose workers died this many times fails
+    LOG_FORMAT = "json"                     # stderr: one JSON object per line (api/logs.py), or "text"
+    LOG_LEVEL = "INFO"
     API_TITLE = "Export recommender API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
@@ -126,6 +130,10 @@ def _storage_uri(value: str) -> str:
     return value
 
 
+def _upper(value):
+    return value.strip().upper() if isinstance(value, str) else value
+
+
 def _share(value):
     if isinstance(value, bool):
         raise ValueError("not a number")
@@ -168,6 +176,8 @@ ALLOWED = {
     "JOB_CHUNK_ROWS": "a whole number of rows, 1 or more",
     "JOB_PROCESSES": "a whole number of processes, 1 or more",
     "JOB_MAX_ATTEMPTS": "a whole number of attempts, 1 or more",
+    "LOG_FORMAT": "json or text",
+    "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
 }
 
 
@@ -204,6 +214,8 @@ class Settings(BaseModel):
     JOB_CHUNK_ROWS: Positive
     JOB_PROCESSES: Positive
     JOB_MAX_ATTEMPTS: Positive
+    LOG_FORMAT: Literal["json", "text"]
+    LOG_LEVEL: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)]
 
 
 if set(Settings.model_fields) != set(ALLOWED) or set(ENV_KEYS) - set(ALLOWED):

@@ -29,6 +29,7 @@ def _app(tmp_path, **config):
     ("SESSION_COOKIE_SECURE", "maybe", "SESSION_COOKIE_SECURE must be a boolean"),
     ("RATELIMIT_STORAGE_URI", "redis:/localhost", "RATELIMIT_STORAGE_URI must be a storage URI"),
     ("JOB_POLL_SECONDS", "0", "JOB_POLL_SECONDS must be a number of seconds above 0"),
+    ("LOG_FORMAT", "xml", "LOG_FORMAT must be json or text"),
 ])
 def test_a_wrong_setting_stops_the_start_naming_it(tmp_path, monkeypatch, key, value, allowed):
     monkeypatch.setenv(key, value)
