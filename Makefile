@@ -38,6 +38,7 @@ translations-extract: $(VENV)/.installed
 # The web app for borsisti is at / (sign in), the API under /api/v1.
 run: $(VENV)/.installed translations
 	$(VENV)/bin/flask --app api db upgrade
+	$(VENV)/bin/flask --app api welcome   # on an empty instance: how to create the first user and API key
 	JOBS_EMBEDDED_WORKERS=$${JOBS_EMBEDDED_WORKERS:-1} $(VENV)/bin/gunicorn -c gunicorn.conf.py
 
 # The same recommendation from the command line, no service needed.

@@ -17,10 +17,23 @@ import os
 import shutil
 import tempfile
 
+
+
+def _whole(name: str, default: int, minimum: int) -> int:
+    """A whole-number setting of this file (README, Settings); a wrong one stops the start naming it.
+    (The app's settings are validated by api.config.Settings; importing the app here would load the
+    model's libraries into the master before forking.)"""
+    value = os.environ.get(name, "").strip() or str(default)
+    if not (value.isascii() and value.isdigit() and int(value) >= minimum):
+        raise SystemExit(f"invalid settings: {name}={value!r} is not allowed: {name} must be a whole number, "
+                         f"{minimum} or more")
+    return int(value)
+
+
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+workers = _whole("WEB_CONCURRENCY", 2, 1)
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = _whole("GUNICORN_THREADS", 4, 1)
 wsgi_app = "api:create_app()"
 preload_app = False
 timeout = 30             # a worker silent this long is killed and replaced
@@ -31,7 +44,7 @@ keepalive = 5            # seconds an idle keep-alive connection may hold a thre
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
-accesslog = "-"
+accesslog = None         # the app logs each request as a JSON line with its X-Request-ID (api/logs.py)
 raw_env = ["OMP_NUM_THREADS=1"]
 
 _metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.path.join(
@@ -73,7 +86,7 @@ def _supervise(slot: int) -> None:
 
 def when_ready(server):
     import threading
-    n = int(os.environ.get("JOBS_EMBEDDED_WORKERS", "0"))
+    n = _whole("JOBS_EMBEDDED_WORKERS", 0, 0)
     _jobs["procs"] = [None] * n
     for slot in range(n):
         threading.Thread(target=_supervise, args=(slot,), name=f"job-worker-{slot}", daemon=True).start()

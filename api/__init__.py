@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from api import config as cfg
 from api.db.session import make_engine, make_session_factory
 from api.errors import register as register_errors
-from api import limits
+from api import limits, logs
 from api.keys import VerifiedKeys, identify_caller
 from api.model_holder import ModelHolder
 from api.fast_json import OrjsonProvider
@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     cfg.check(app.config)  # a bad value stops the start with a message naming the setting
+    logs.init_app(app)  # first: the request id exists before any other hook can answer
     if app.config["TRUSTED_PROXIES"]:  # behind nginx: the client address comes from X-Forwarded-For
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
                                 x_proto=app.config["TRUSTED_PROXIES"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -11,9 +12,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from api.db.models import ApiKey, Tenant
+from api.db.models import ApiKey, Tenant, User
 from api.keys import SCOPES, create_key
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -68,6 +69,28 @@ def register(app: Flask) -> None:
             k.revoked_at = datetime.now(timezone.utc)
             s.commit()
         click.echo(f"revoked {prefix}")
+
+    @app.cli.command("welcome")
+    def welcome():
+        """How to create the first web user and API key, when the instance has none (`make run` calls it)."""
+        with current_app.extensions["db_sessions"]() as s:
+            users = s.scalar(select(func.count()).select_from(User))
+            keys = s.scalar(select(func.count()).select_from(ApiKey))
+        if users and keys:
+            return
+        flask = "flask" if os.environ.get("VIRTUAL_ENV") else ".venv/bin/flask"
+        lines = ["This instance has no " + " and no ".join(
+            w for w, n in (("web user", users), ("API key", keys)) if not n) + " yet. There is no default "
+            "account or password: create them (each secret is printed once and stored only hashed):"]
+        if not users:
+            lines.append(f'  {flask} --app api users create --tenant "CCIAA Prato" '
+                         "--email staff@cciaa-prato.example --role staff")
+        if not keys:
+            lines.append(f'  {flask} --app api keys create --tenant "CCIAA Prato" --scope write')
+        bind = os.environ.get("BIND", "127.0.0.1:8000")
+        lines.append(f"then sign in at http://{bind}/ and call the API at http://{bind}/api/v1 "
+                     "with the header X-API-Key: <key>.")
+        click.echo("\n".join(lines))
 
     @app.cli.group()
     def db():

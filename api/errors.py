@@ -10,7 +10,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from werkzeug.exceptions import HTTPException
 
-from recommender.errors import FieldError, InvalidInput, LookupFailed, ModelError
+from recommender.errors import FieldError, InputTooLarge, InvalidInput, LookupFailed, ModelError
 
 PROBLEM = "application/problem+json"
 
@@ -74,6 +74,16 @@ def database_unavailable(e: Exception):
     return problem(503, "Service Unavailable", "database unavailable; retry later", headers={"Retry-After": "5"})
 
 
+def _retry_after(e: HTTPException) -> int:
+    """Seconds to wait after a 429: the window of the rate limit that was hit (Flask-Limiter's
+    RateLimitExceeded carries it; its header injection then keeps the later of this and the
+    window's reset), 60 when the limit is unknown."""
+    item = getattr(getattr(e, "limit", None), "limit", None)  # RuntimeLimit -> limits.RateLimitItem
+    if item is not None:
+        return max(1, int(item.get_expiry()))
+    return int(getattr(e, "retry_after", None) or 60)
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(ApiProblem)
     def _api_problem(e: ApiProblem):
@@ -82,6 +92,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(InvalidInput)
     def _invalid(e: InvalidInput):
         return problem(422, "Invalid input", "one or more fields are invalid", field_errors(e.errors))
+
+    @app.errorhandler(InputTooLarge)
+    def _too_large(e: InputTooLarge):  # a size limit of the reader, checked before parsing
+        return problem(413, "Payload Too Large", "the file exceeds a size limit", field_errors(e.errors))
 
     @app.errorhandler(LookupFailed)
     def _lookup(e: LookupFailed):
@@ -110,7 +124,7 @@ def register(app: Flask) -> None:
             detail = "malformed JSON body"
         headers = {}
         if e.code == 429:
-            headers["Retry-After"] = str(getattr(e, "retry_after", None) or 60)
+            headers["Retry-After"] = str(_retry_after(e))
         if e.code == 405 and e.get_response().headers.get("Allow"):
             headers["Allow"] = e.get_response().headers["Allow"]
         return problem(e.code or 500, e.name, detail, errors, headers)

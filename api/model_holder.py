@@ -123,12 +123,25 @@ class ModelHolder:
                 if self.on_swap is not None:
                     self.on_swap(version)
             except ModelError as exc:
-                self._refused[version] = (fingerprint, time.monotonic())
+                self._refused[version] = (fingerprint, time.monotonic(), without_paths(str(exc)))
                 self.last_error = without_paths(str(exc))
                 log.error("model %s refused, keeping %s: %s", version,
                           self._recommender.model.version if self._recommender else None, exc)
         finally:
             self._lock.release()
+
+    def current_refused(self) -> str | None:
+        """Why this worker does not serve the version models/CURRENT names, when it tried that
+        version and refused it (readiness must not say ready then); None otherwise."""
+        try:
+            version = current_version(self.models_dir)
+        except ModelError:
+            return None  # unreadable CURRENT: get() reports it when nothing can be served
+        refused = self._refused.get(version)
+        if refused is None or version == self.version:
+            return None
+        return f"models/CURRENT names {version}, which failed verification ({refused[2]}); " \
+               f"this worker still serves {self.version}"
 
     @property
     def version(self) -> str | None:

@@ -291,11 +291,14 @@ def feedback_for(session, tenant_id: int, firm: Firm | None = None) -> list[Feed
     return list(session.scalars(select(Feedback).where(*where).order_by(Feedback.id.desc())).all())
 
 
-def list_feedback(session, tenant_id: int, limit: int = 50, offset: int = 0) -> tuple[list[Feedback], int]:
-    """A page of the tenant's feedback, newest first; and the total."""
-    where = Feedback.tenant_id == tenant_id
-    total = session.scalar(select(func.count()).select_from(Feedback).where(where))
-    rows = session.scalars(select(Feedback).where(where).order_by(Feedback.id.desc()).limit(limit).offset(offset))
+def list_feedback(session, tenant_id: int, limit: int = 50, offset: int = 0,
+                  firm: Firm | None = None) -> tuple[list[Feedback], int]:
+    """A page of the tenant's feedback (optionally one firm's), newest first; and the total."""
+    where = [Feedback.tenant_id == tenant_id]
+    if firm is not None:
+        where.append(Feedback.firm_id == firm.id)
+    total = session.scalar(select(func.count()).select_from(Feedback).where(*where))
+    rows = session.scalars(select(Feedback).where(*where).order_by(Feedback.id.desc()).limit(limit).offset(offset))
     return list(rows.all()), total
 
 

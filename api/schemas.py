@@ -139,7 +139,10 @@ class BatchIn(Schema):
         unknown = RAISE
 
     # at most BATCH_MAX_ROWS rows: more is a 413, for JSON and CSV alike (checked in the view)
-    firms = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1), metadata={"maxItems": 1000})
+    # rows are checked one by one in the view: a row that is not an object is that row's error only
+    firms = fields.List(fields.Raw(allow_none=True, metadata={"type": "object"}), required=True,
+                        validate=validate.Length(min=1),
+                        metadata={"maxItems": 1000})
 
 
 class BatchRow(Schema):
@@ -260,6 +263,11 @@ class FeedbackList(PageOut):
 class ImpressionQuery(Page):
     firm_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
                              metadata={"description": "only this firm's impressions (404 if not the caller's)"})
+
+
+class FeedbackQuery(Page):
+    firm_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+                             metadata={"description": "only this firm's feedback (404 if not the caller's)"})
 
 
 class ImpressionChannel(Schema):

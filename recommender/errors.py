@@ -62,6 +62,11 @@ class InvalidInput(RecommenderError, ValueError):
         super().__init__("; ".join(str(e) for e in self.errors))
 
 
+class InputTooLarge(InvalidInput):
+    """The input exceeds one of the reader's size limits (columns, header, line, archive):
+    refused before it is parsed; the API answers 413. Each error names the limit."""
+
+
 @dataclass
 class DataError(RecommenderError):
     """A raw or derived data file is unusable: names the file, row and column.

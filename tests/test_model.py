@@ -124,6 +124,7 @@ def _small_run(tmp_path, **kw):
                base_years=(2000, 2001, 2006), final_demand_years=(2006, 2011), district_units=12, **kw)
 
 
+@pytest.mark.slow  # ~75 s on the 2-core machine: `pytest -m "not slow"` leaves it out
 def test_weak_model_is_not_promoted_forcing_is_recorded_and_runs_are_deterministic(tmp_path, capsys):
     weak = {"n_estimators": 1, "num_leaves": 2}  # one two-leaf tree cannot beat persistence as a forecast
     (tmp_path / "a").mkdir()

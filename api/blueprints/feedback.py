@@ -11,7 +11,7 @@ from api.blueprints.firms import _own_firm, concurrent_change, firm_gone
 from api.db.models import Feedback
 from api.errors import ApiProblem
 from api.pagination import page
-from api.schemas import FeedbackIn, FeedbackList, FeedbackOut, Page
+from api.schemas import FeedbackIn, FeedbackList, FeedbackOut, FeedbackQuery
 
 blp = Blueprint("feedback", __name__, url_prefix="/api/v1", description="Outcome feedback")
 blp.register_error_handler(registry.FirmGone, firm_gone)
@@ -49,9 +49,11 @@ def create_feedback(data):
 
 @blp.route("/feedback", methods=["GET"])
 @blp.keyed("read")
-@blp.arguments(Page, location="query", as_kwargs=True)
+@blp.arguments(FeedbackQuery, location="query", as_kwargs=True)
 @blp.response(200, FeedbackList)
-def list_feedback(limit, offset):
-    """The caller's feedback, newest first, a page at a time (follow `next`)."""
-    rows, total = registry.list_feedback(g.db, g.caller.tenant_id, limit=limit, offset=offset)
+@blp.problems(404)
+def list_feedback(limit, offset, firm_id=None):
+    """The caller's feedback (optionally one firm's), newest first, a page at a time (follow `next`)."""
+    firm = _own_firm(firm_id) if firm_id is not None else None  # 404 for another tenant's firm
+    rows, total = registry.list_feedback(g.db, g.caller.tenant_id, limit=limit, offset=offset, firm=firm)
     return page(rows, total, limit, offset)

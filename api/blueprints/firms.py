@@ -100,8 +100,12 @@ def get_firm(firm_id):
 @blp.response(200, FirmOut)
 @blp.problems(404, 409, 413, 422)
 def patch_firm(data, firm_id):
-    """Change some fields; the merged profile is validated again."""
-    return registry.update_firm(g.db, _own_firm(firm_id), data)
+    """Change some fields; the merged profile is validated again. No body, or no field: 422."""
+    firm = _own_firm(firm_id)
+    if not data:
+        raise ApiProblem(422, "Invalid input", "nothing to change", [
+            {"field": "", "reason": "required: a JSON object with at least one field to change"}])
+    return registry.update_firm(g.db, firm, data)
 
 
 @blp.route("/firms/<int:firm_id>", methods=["DELETE"])

@@ -25,11 +25,16 @@ def healthz():
 @blp.response(200)
 @blp.problems(503)
 def readyz():
-    """Model loaded and verified, database reachable."""
+    """Model loaded and verified (and the one models/CURRENT names: 503 while that one failed
+    verification), database reachable and migrated."""
+    holder = current_app.extensions["model_holder"]
     try:
-        version = current_app.extensions["model_holder"].get().model.version
+        version = holder.get().model.version
     except ModelError as exc:
         raise ApiProblem(503, "Service Unavailable", f"model: {without_paths(str(exc))}") from None
+    refused = holder.current_refused()
+    if refused:  # serving the previous version is not the model the operator promoted
+        raise ApiProblem(503, "Service Unavailable", f"model: {refused}", headers={"Retry-After": "30"})
     head = current_app.extensions["alembic_head"]
     try:
         at = g.db.execute(text("SELECT version_num FROM alembic_version")).scalar()

@@ -14,6 +14,8 @@ from recommender.batch.read import COLUMNS as CSV_COLUMNS, open_input
 from recommender.batch.rows import check_row
 
 blp = Blueprint("recommendations", __name__, url_prefix="/api/v1", description="Recommendations for firms")
+_JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean",
+               type(None): "null"}
 
 
 @blp.route("/recommendations", methods=["POST"])
@@ -90,7 +92,10 @@ def batch(lang, k):
     for r in rows:
         prefix = f"row {r['line']}" if is_csv else f"firms[{r['line']}]"
         errors = list(r["errors"])
-        if not is_csv:
+        if not is_csv and not isinstance(r["data"], dict):
+            errors.append({"field": "", "reason": "must be an object (a firm profile), not "
+                                                  f"{_JSON_TYPES.get(type(r['data']), 'this')}"})
+        elif not is_csv:
             errors += _flatten_marshmallow(schema.validate(r["data"]))
         if errors:
             errs = [{**e, "field": f"{prefix}.{e['field']}" if e["field"] else prefix} for e in errors]

@@ -18,7 +18,7 @@ def register(app: Flask) -> None:
     def worker(once):
         """Run jobs from the queue until SIGTERM/SIGINT (start more to scale out)."""
         from api.jobs.worker import Worker
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        logging.getLogger().setLevel(current_app.config["LOG_LEVEL"])  # create_app() set up the JSON lines
         w = Worker(current_app._get_current_object())
         w.handle_signals()
         n = w.run(once=once)

@@ -122,7 +122,8 @@ def create_job(lang, k):
     files = JobFiles.of(jobs_dir(current_app), job_id)
     try:
         name = _save_upload(files, cfg["JOB_MAX_BYTES"])
-        inp = open_input(files.input)  # the header now: a file that cannot be scored is refused at once
+        # the header now: a file that cannot be scored is refused at once (XLSX rows counted up to the limit)
+        inp = open_input(files.input, max_rows=cfg["JOB_MAX_ROWS"])
         if inp.rows_estimate is not None and inp.rows_estimate > cfg["JOB_MAX_ROWS"]:
             raise ApiProblem(413, "Payload Too Large", f"{inp.rows_estimate:,} rows; at most "
                              f"{cfg['JOB_MAX_ROWS']:,} per job (JOB_MAX_ROWS): split the file")

@@ -30,6 +30,7 @@ import uuid
 
 from flask import Flask
 
+from api.config import check as check_settings
 from api.db.models import Job
 from api.jobs import queue
 from api.jobs.files import JobFiles, jobs_dir
@@ -48,6 +49,7 @@ class Stopped(Exception):
 class Worker:
     def __init__(self, app: Flask):
         self.app = app
+        check_settings(app.config)  # create_app() did; an app configured since must not start a worker wrong
         self.cfg = app.config
         self.sessions = app.extensions["db_sessions"]
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"

@@ -11,6 +11,21 @@ Contract:
   dropped silently, blank lines only. A ragged row, an unterminated quote
   (CSV) are errors of that row. Files are streamed: memory does not grow with
   the file.
+- Size limits are checked before anything is parsed, linear in the input:
+  at most :data:`MAX_COLUMNS` columns and :data:`MAX_HEADER_CHARS` characters
+  of header (else :class:`InputTooLarge`, field ``file``, naming the limit);
+  a CSV line over :data:`MAX_LINE` characters is never handed to the parser
+  (it is read to its end in pieces and becomes its row's error), a cell over
+  :data:`MAX_CELL` characters is its row's error too: the rows after it are
+  read as usual.
+- XLSX is opened by content (whatever the file's name), in openpyxl's
+  streaming (read_only) mode with defusedxml guarding every XML part. Before
+  openpyxl sees it, the archive's declared sizes are checked
+  (:data:`MAX_XLSX_UNZIPPED` in all, no part expanding more than
+  :data:`MAX_XLSX_RATIO` times) and the first sheet is scanned: its rows are
+  counted from the sheet itself (never from its ``<dimension>`` tag, which
+  may lie), no row over :data:`MAX_CELLS_PER_ROW` cells. Every row is then
+  read, whatever ``<dimension>`` says.
 - ``line`` is the CSV line number (header = line 1), the sheet row number of
   an XLSX file, and for Parquet the row's position + 1 (as if it had a header
   line), so a CSV converted to XLSX or Parquet keeps its row numbers.
@@ -28,16 +43,31 @@ import csv
 import hashlib
 import io
 import math
+import re
+import zipfile
+from contextlib import contextmanager
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Iterator
 
 from recommender import columns as C
-from recommender.errors import FieldError, InvalidInput
+from recommender.errors import FieldError, InputTooLarge, InvalidInput
 from recommender.maturity import QUESTION_IDS
 
 COLUMNS = (*C.INPUT_PROFILE_COLUMNS, *QUESTION_IDS)
+_KNOWN = frozenset(COLUMNS)
+
+# Limits, checked before parsing (see the module docstring and the README's "Limits").
+MAX_COLUMNS = 64            # columns of a header: the known columns (22) plus margin
+MAX_HEADER_CHARS = 4096     # characters of the header line (the known columns take 293)
+MAX_LINE = 1 << 20          # characters of one CSV line (physical line): longer is that row's error
+MAX_CELL = 131_072          # characters of one cell: longer is that row's error (recommender.batch.rows)
+MAX_XLSX_UNZIPPED = 1 << 30  # bytes of an XLSX archive's parts, uncompressed, all together
+MAX_XLSX_RATIO = 100        # times a part of an XLSX archive (over 1 MiB) may expand when uncompressed
+MAX_CELLS_PER_ROW = 16_384  # cells of one XLSX row (Excel's own maximum number of columns)
+MAX_SHEET_ROW = 1_048_576   # an XLSX row's number (Excel's own maximum): rows skipped up to it are read as blank
 BLOCK = 1 << 20  # bytes read at a time while scanning a file
 PARQUET_MAGIC = b"PAR1"
 ZIP_MAGIC = b"PK\x03\x04"  # XLSX is a zip archive
@@ -81,15 +111,17 @@ class InputFile:
         # newline="": the csv module sees \r, \n and \r\n itself (quoted cells may hold them)
         return io.TextIOWrapper(raw, encoding=self._encoding, newline="")
 
-    def _reader(self, text):
-        # csv's own cell limit is raised so an oversize cell is one row's error (recommender.batch.rows)
-        csv.field_size_limit(max(MAX_CELL * 8, csv.field_size_limit()))
-        return csv.reader(text, delimiter=self._delimiter, strict=True)
+    def _reader(self, lines):
+        # csv's own cell limit: a line is at most MAX_LINE characters, so only a quoted cell spanning
+        # lines can reach it; then it is that row's error (an oversize cell below it is, too: rows.py)
+        csv.field_size_limit(max(MAX_LINE, csv.field_size_limit()))
+        return csv.reader(lines, delimiter=self._delimiter, strict=True)
 
     def _csv_rows(self) -> Iterator[RawRow]:
         width = len(self.header)
+        long_lines: list[tuple[int, int]] = []
         with self._text() as text:
-            reader = self._reader(text)
+            reader = self._reader(_bounded_lines(text, long_lines))
             next(reader, None)  # the header, checked by open_input
             line = reader.line_num
             while True:
@@ -100,12 +132,25 @@ class InputFile:
                     return
                 except csv.Error as exc:
                     reason = str(exc)
+                    line = reader.line_num
+                    if "field larger than field limit" in reason:  # the rest of the line is skipped
+                        yield start, [""] * width, [FieldError("", f"a cell longer than {MAX_LINE:,} characters "
+                                                                    "(MAX_LINE)")]
+                        continue
                     if "unexpected end of data" in reason or "EOF" in reason:
                         reason = ("unterminated quote: the cell opened with \" never closes "
                                   "(the rest of the file is in it)")
                     yield start, [""] * width, [FieldError("", reason)]
                     return  # the reader cannot resynchronise after a broken quote
                 line = reader.line_num
+                if long_lines:  # a line of this row was too long: never parsed, the row is an error
+                    mine = [(n, size) for n, size in long_lines if n <= line]
+                    del long_lines[:len(mine)]
+                    if mine:
+                        yield start, [""] * width, [FieldError(
+                            "", f"line {n} too long ({size:,} characters, at most {MAX_LINE:,}: MAX_LINE)",
+                            value=size) for n, size in mine]
+                        continue
                 if not "".join(cells).strip():
                     continue  # blank line
                 if len(cells) != width:
@@ -119,8 +164,7 @@ class InputFile:
     # -- XLSX -----------------------------------------------------------------
     def _xlsx_rows(self) -> Iterator[RawRow]:
         width = len(self.header)
-        book, sheet = _open_sheet(self.path)
-        try:
+        with _open_sheet(self.path) as sheet:
             for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
                 if number == 1:
                     continue
@@ -134,8 +178,6 @@ class InputFile:
                     errors.append(FieldError("", f"{len(cells)} cells, the header has {width} columns",
                                              value=len(cells)))
                 yield number, (cells + [""] * width)[:width], errors
-        finally:
-            book.close()
 
     # -- Parquet --------------------------------------------------------------
     def _parquet_rows(self) -> Iterator[RawRow]:
@@ -150,7 +192,24 @@ class InputFile:
                         yield number, list(cells), NO_ERRORS
 
 
-MAX_CELL = 131_072  # characters; the csv module's own limit, reported per row instead of raised
+def _bounded_lines(text: io.TextIOBase, long_lines: list[tuple[int, int]]) -> Iterator[str]:
+    """The physical lines of ``text`` (line ends kept), none over MAX_LINE characters: a longer
+    one is read to its end in pieces, replaced by an empty line and noted in ``long_lines`` as
+    (line number, characters), so the parser never holds it and the lines after it are read."""
+    number = 0
+    while line := text.readline(MAX_LINE + 2):
+        number += 1
+        if len(line) > MAX_LINE and len(line.rstrip("\r\n")) > MAX_LINE:
+            size = len(line.rstrip("\r\n"))
+            while not line.endswith(("\n", "\r")):
+                line = text.readline(BLOCK)
+                if not line:
+                    break
+                size += len(line.rstrip("\r\n"))
+            long_lines.append((number, size))
+            yield "\n"
+        else:
+            yield line
 
 
 def _cell_text(value) -> str:
@@ -174,10 +233,18 @@ def _file_error(reason: str, value=None) -> InvalidInput:
     return InvalidInput([FieldError("file", reason, value=value)])
 
 
+def _too_many_columns(n: int) -> InputTooLarge:
+    return InputTooLarge([FieldError("file", f"{n:,} columns in the header; at most {MAX_COLUMNS} (MAX_COLUMNS)",
+                                     value=n)])
+
+
 def check_header(header: list[str]) -> None:
-    """Raise InvalidInput (field ``file``) for unknown or duplicate columns or no ``ateco``."""
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    unknown = [c for c in header if c not in COLUMNS]
+    """Raise InvalidInput (field ``file``) for unknown or duplicate columns or no ``ateco``;
+    InputTooLarge beyond MAX_COLUMNS columns. Linear in the header."""
+    if len(header) > MAX_COLUMNS:
+        raise _too_many_columns(len(header))
+    dupes = sorted(h for h, n in Counter(header).items() if n > 1)
+    unknown = [c for c in header if c not in _KNOWN]
     errors = []
     if dupes:
         errors.append(FieldError("file", "duplicate columns in the header", value=dupes))
@@ -198,10 +265,12 @@ def sniff_format(head: bytes) -> str:
     return "csv"
 
 
-def open_input(source: Path | str | bytes) -> InputFile:
+def open_input(source: Path | str | bytes, max_rows: int | None = None) -> InputFile:
     """The registry file at ``source`` (a path, or the bytes of a small CSV), header checked.
 
-    Raises :class:`InvalidInput` (field ``file``) when the file cannot be read as a whole."""
+    Raises :class:`InvalidInput` (field ``file``) when the file cannot be read as a whole,
+    :class:`InputTooLarge` beyond a size limit. ``max_rows``: an XLSX sheet's rows are
+    counted only until there are more (``rows_estimate`` is then ``max_rows + 1``)."""
     if isinstance(source, (bytes, bytearray)):
         return _open_csv(None, bytes(source))
     path = Path(source)
@@ -214,7 +283,7 @@ def open_input(source: Path | str | bytes) -> InputFile:
     if fmt == "parquet":
         return _open_parquet(path)
     if fmt == "xlsx":
-        return _open_xlsx(path)
+        return _open_xlsx(path, max_rows)
     return _open_csv(path, None)
 
 
@@ -263,15 +332,21 @@ def _blocks(path: Path):
 def _open_csv(path: Path | None, data: bytes | None) -> InputFile:
     sha, size, lines, encoding = _scan(path, data)
     inp = InputFile(path, "csv", [], sha, size, max(lines - 1, 0), "", _source=data, _encoding=encoding)
-    with inp._text() as text:
-        first = text.readline().lstrip("\ufeff")
-    inp._delimiter = ";" if first.count(";") > first.count(",") else ","
+    with inp._text() as text:  # the header line, bounded: checked before it is parsed
+        first = text.readline(MAX_HEADER_CHARS + 3)
+    first = first[1:] if first.startswith("\ufeff") else first
+    if len(first.rstrip("\r\n")) > MAX_HEADER_CHARS:
+        raise InputTooLarge([FieldError("file", f"header line longer than {MAX_HEADER_CHARS:,} characters "
+                                                "(MAX_HEADER_CHARS)", value=MAX_HEADER_CHARS)])
+    semicolons, commas = first.count(";"), first.count(",")
+    inp._delimiter = ";" if semicolons > commas else ","
     inp.list_separators = ("," if inp._delimiter == ";" else ";") + "|"  # lists use the other separator
-    with inp._text() as text:
-        try:
-            header = next(inp._reader(text), [])
-        except csv.Error:
-            header = []
+    if max(semicolons, commas) + 1 > MAX_COLUMNS:  # an upper bound of the columns, before parsing
+        raise _too_many_columns(max(semicolons, commas) + 1)
+    try:
+        header = next(inp._reader([first]), [])
+    except csv.Error:
+        header = []
     inp.header = [h.strip().lstrip("\ufeff").strip() for h in header]
     check_header(inp.header)
     return inp
@@ -285,31 +360,130 @@ def _file_digest(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _unreadable_xlsx(exc: BaseException) -> InvalidInput:
+    return _file_error(f"not a readable XLSX workbook ({type(exc).__name__})")
+
+
+def _check_archive(path: Path) -> None:
+    """The zip's declared sizes (zipfile never inflates a part past its declared size): at most
+    MAX_XLSX_UNZIPPED bytes in all, no part over 1 MiB expanding more than MAX_XLSX_RATIO times."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _unreadable_xlsx(exc) from None
+    total = sum(p.file_size for p in parts)
+    if total > MAX_XLSX_UNZIPPED:
+        raise InputTooLarge([FieldError("file", f"the workbook holds {total:,} bytes uncompressed; at most "
+                                                f"{MAX_XLSX_UNZIPPED:,} (MAX_XLSX_UNZIPPED)", value=total)])
+    for p in parts:
+        if p.file_size > 1 << 20 and p.file_size > MAX_XLSX_RATIO * max(p.compress_size, 1):
+            ratio = p.file_size // max(p.compress_size, 1)
+            raise InputTooLarge([FieldError("file", f"part {p.filename!r} of the workbook expands {ratio:,} times "
+                                                    f"({p.file_size:,} bytes); at most {MAX_XLSX_RATIO} times "
+                                                    "(MAX_XLSX_RATIO): not a spreadsheet, a zip bomb?",
+                                            value=ratio)])
+
+
+def _ignore_dimensions(sheet) -> None:
+    """In place of openpyxl's ReadOnlyWorksheet._get_size: the sheet stays unsized (every row read)."""
+
+
+@contextmanager
 def _open_sheet(path: Path):
-    from openpyxl import load_workbook  # defusedxml, when installed, guards its XML parsing
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises zipfile, KeyError, ValueError... for a damaged file
-        raise _file_error(f"not a readable XLSX workbook ({type(exc).__name__})") from None
-    if not book.worksheets:
-        book.close()
-        raise _file_error("the workbook has no sheet")
-    return book, book.worksheets[0]
+    """The workbook's first sheet, streamed (read_only), its dimensions ignored: opened by content
+    (openpyxl checks a path's extension; a job's upload has none), after :func:`_check_archive`."""
+    import openpyxl
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+    if not openpyxl.DEFUSEDXML:  # e.g. OPENPYXL_DEFUSEDXML=False: never parse uploads without it
+        raise RuntimeError("openpyxl is not using defusedxml: refusing to parse an uploaded workbook")
+    # openpyxl 3.1 reads each sheet's <dimension> when opening a workbook (read_only), parsing the
+    # whole sheet when there is none; a lying one hides rows (min_row, max_row). Never read it here.
+    ReadOnlyWorksheet._get_size = _ignore_dimensions
+    _check_archive(path)
+    with open(path, "rb") as f:
+        try:
+            book = openpyxl.load_workbook(f, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises zipfile, KeyError, ValueError... for a damaged file
+            raise _unreadable_xlsx(exc) from None
+        try:
+            if not book.worksheets:
+                raise _file_error("the workbook has no sheet")
+            sheet = book.worksheets[0]
+            sheet.reset_dimensions()  # read every row, whatever <dimension> claims
+            yield sheet
+        finally:
+            book.close()
 
 
-def _open_xlsx(path: Path) -> InputFile:
+# The sheet's XML scanned as bytes (C-speed regular expressions; the XML itself is parsed by openpyxl,
+# defusedxml guarding it): tags with any namespace prefix; <row>, <c> and <v>/<is> (a cell's value)
+_PREFIX = rb"<(?:[A-Za-z_][\w.-]*:)?"
+_ROW = re.compile(_PREFIX + rb"row[\s/>]")
+_CELL = re.compile(_PREFIX + rb"c[\s/>]")
+_VALUE = re.compile(_PREFIX + rb"(?:v|is)[\s>]")
+_ROW_NUMBER = re.compile(rb'\sr\s*=\s*["\']([^"\']*)["\']')
+MAX_ROW_XML = 16 << 20  # bytes of one <row> element's XML
+
+
+def _count_rows(path: Path, sheet, max_rows: int | None) -> int:
+    """Rows of the sheet holding a value, counted from its XML as it inflates (never from its
+    <dimension>), until more than ``max_rows`` + 1; InputTooLarge for a row of more than
+    MAX_CELLS_PER_ROW cells or numbered past MAX_SHEET_ROW."""
+    rows = 0
+
+    def row(xml: bytes) -> None:
+        nonlocal rows
+        tag = xml[:xml.find(b">") + 1]
+        number = _ROW_NUMBER.search(tag)
+        if number and not (number[1].isdigit() and int(number[1]) <= MAX_SHEET_ROW):
+            raise InputTooLarge([FieldError("file", f"sheet row number {number[1][:20].decode('latin-1')!r}; at "
+                                                    f"most {MAX_SHEET_ROW:,} (MAX_SHEET_ROW)")])
+        _check_cells(xml)
+        rows += _VALUE.search(xml) is not None
+
+    def _check_cells(xml: bytes) -> None:
+        cells = len(_CELL.findall(xml))
+        if cells > MAX_CELLS_PER_ROW or len(xml) > MAX_ROW_XML:
+            raise InputTooLarge([FieldError("file", f"row {rows + 2} or later of the sheet has more than "
+                                                    f"{MAX_CELLS_PER_ROW:,} cells (MAX_CELLS_PER_ROW) or "
+                                                    f"{MAX_ROW_XML:,} bytes of XML")])
+
+    pending = b""  # from the start of the row not yet complete (or of the part, before the first row)
+    # openpyxl 3.1 keeps the sheet's part name in _worksheet_path (read-only sheets)
+    with zipfile.ZipFile(path) as archive, archive.open(sheet._worksheet_path) as part:
+        while True:
+            block = part.read(BLOCK)
+            buf = pending + block
+            starts = [m.start() for m in _ROW.finditer(buf)]
+            if not block:
+                starts.append(len(buf))  # the last row ends with the part
+            for a, b in zip(starts, starts[1:]):
+                row(buf[a:b])
+                if max_rows is not None and rows > max_rows + 1:
+                    return rows
+            if not block:
+                return rows
+            pending = buf[starts[-1]:] if starts else buf[-64:]
+            if starts:
+                _check_cells(pending)
+
+
+def _open_xlsx(path: Path, max_rows: int | None = None) -> InputFile:
     sha, size = _file_digest(path)
-    book, sheet = _open_sheet(path)
     try:
-        first = next(sheet.iter_rows(max_row=1, values_only=True), ())
-        estimate = (sheet.max_row - 1) if sheet.max_row else None
-    finally:
-        book.close()
+        with _open_sheet(path) as sheet:
+            rows = _count_rows(path, sheet, max_rows)
+            first = next(sheet.iter_rows(max_row=1, values_only=True), ())
+    except (InvalidInput, RuntimeError):
+        raise
+    except Exception as exc:  # a damaged or hostile sheet: EntitiesForbidden, ParseError, zipfile errors...
+        raise _unreadable_xlsx(exc) from None
     header = [_cell_text(v) for v in first]
     while header and header[-1] == "":
         header.pop()
     check_header(header)
-    return InputFile(path, "xlsx", header, sha, size, estimate, ",;|")
+    return InputFile(path, "xlsx", header, sha, size, max(rows - 1, 0), ",;|")
 
 
 def _open_parquet(path: Path) -> InputFile:

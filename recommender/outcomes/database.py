@@ -18,6 +18,15 @@ FEEDBACK_SQL = text("SELECT id, tenant_id, firm_id, market, channel_id, status, 
                     "FROM feedback ORDER BY id")
 
 
+def _shown(database_url: str) -> str:
+    """The database URL as an error message may show it: without its password."""
+    try:
+        from sqlalchemy.engine import make_url
+        return make_url(database_url).render_as_string(hide_password=True)
+    except Exception:  # not even a URL: say which argument it was
+        return "the --outcomes database URL"
+
+
 def read_outcomes(database_url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(impressions, feedback) as the frames :func:`recommender.outcomes.trials.build_trials` takes."""
     try:
@@ -27,8 +36,9 @@ def read_outcomes(database_url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
             fb = pd.DataFrame(conn.execute(FEEDBACK_SQL).mappings().all())
         engine.dispose()
     except Exception as exc:  # bad URL, unreachable server, tables missing (not migrated)
-        raise DataError(f"cannot read impressions and feedback from the database: {type(exc).__name__}: "
-                        f"{str(exc).splitlines()[0][:300]}") from None
+        reason = (str(exc).splitlines() or [""])[0][:300]
+        raise DataError(_shown(database_url), "cannot read impressions and feedback from the database: "
+                                              f"{type(exc).__name__}: {reason}") from None
     imps = imps.rename(columns={"tenant_id": C.TENANT, "firm_id": C.FIRM}) if len(imps) else pd.DataFrame(
         columns=["id", C.TENANT, C.FIRM, "created_at", C.SECTOR, C.LOCALITY, C.MATURITY_LEVEL, C.SIZE_CLASS,
                  "markets"])

@@ -55,8 +55,9 @@ def test_model_hot_swap_and_tampered_version_refused(tmp_path):
     (models / "CURRENT").write_text("v3\n")
     c.get("/api/v1/readyz")
     assert eventually(lambda: "checksum" in (app.extensions["model_holder"].last_error or ""))
-    r = c.get("/api/v1/readyz")
-    assert r.status_code == 200 and r.get_json()["model_version"] == "v2"  # old one keeps serving
+    r = c.get("/api/v1/readyz")  # not ready: CURRENT names v3, refused (issue #21)
+    assert r.status_code == 503 and "CURRENT names v3, which failed verification" in r.get_json()["detail"]
+    assert c.get("/api/v1/model").get_json()["version"] == "v2"  # the old one keeps serving
 
 
 

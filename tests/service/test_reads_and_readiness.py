@@ -140,12 +140,15 @@ def test_swap_off_the_request_path_and_refused_version_retried(tmp_path):
     holder = app.extensions["model_holder"]
     c.get(f"{V1}/readyz")
     assert eventually(lambda: holder.last_error and "checksum" in holder.last_error)
-    r = c.get(f"{V1}/readyz")
-    assert r.get_json()["model_version"] == "v1"
+    r = c.get(f"{V1}/readyz")  # not ready: CURRENT names v2, which failed verification (v1 still serves)
+    assert r.status_code == 503 and r.content_type == "application/problem+json" and r.headers["Retry-After"]
+    detail = r.get_json()["detail"]
+    assert "CURRENT names v2, which failed verification" in detail and "checksum" in detail and "v1" in detail
     assert str(models) not in r.get_data(as_text=True)
+    assert c.get(f"{V1}/model").get_json()["version"] == "v1"  # requests are still answered with v1
 
     (models / "v2" / "model.txt").write_bytes(good)  # the operator fixes the copy: retried
-    assert eventually(lambda: c.get(f"{V1}/readyz").get_json()["model_version"] == "v2")
+    assert eventually(lambda: c.get(f"{V1}/readyz").get_json().get("model_version") == "v2")
     assert c.get(f"{V1}/model").get_json()["version"] == "v2"
 
 
@@ -192,4 +195,6 @@ def test_signed_manifest_required_when_a_key_is_set(tmp_path):
     holder = app.extensions["model_holder"]
     c.get(f"{V1}/readyz")
     assert eventually(lambda: holder.last_error and "signature" in holder.last_error)
-    assert c.get(f"{V1}/readyz").get_json()["model_version"] == "v1"
+    r = c.get(f"{V1}/readyz")
+    assert r.status_code == 503 and "CURRENT names v2, which failed verification" in r.get_json()["detail"]
+    assert c.get(f"{V1}/model").get_json()["version"] == "v1"
