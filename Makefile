@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CATALOGS := $(wildcard api/translations/*/LC_MESSAGES/messages.po)
 
-.PHONY: run demo test data train bench clean system-packages translations translations-extract screenshots
+.PHONY: run demo test lint data train bench clean system-packages translations translations-extract screenshots
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	scripts/install-system-packages
@@ -45,8 +45,12 @@ run: $(VENV)/.installed translations
 demo: $(VENV)/.installed
 	$(PY) -m recommender.recommend --ateco 23.31 --province MO --maturity-level 2 --customer b2b -k 10
 
-test: system-packages $(VENV)/.installed translations
+test: system-packages $(VENV)/.installed translations lint
 	$(PY) -m pytest
+
+# pyflakes-class errors (unused and undefined names) and syntax errors, in everything that ships
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check recommender api tests benchmarks scripts
 
 data: $(VENV)/.installed
 	$(PY) -m recommender.data build

@@ -84,6 +84,9 @@ def configure(fmt: str = "json", level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root.setLevel(level)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin at every start
+    # WeasyPrint and fontTools log every layout step and font subset at INFO: dozens of lines per PDF plan
+    for noisy in ("weasyprint", "weasyprint.progress", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def init_app(app: Flask) -> None:

@@ -14,6 +14,14 @@ def pytest_runtest_setup(item):
         pytest.skip(f"raw data folder {config.raw_dir()} not present")
 
 
+@pytest.fixture(scope="module")
+def rec():
+    """The engine on the shipped model (recommender.recommend.Recommender)."""
+    from recommender.model.artifact import load_current
+    from recommender.recommend import Recommender
+    return Recommender(load_current())
+
+
 @pytest.fixture(scope="session")
 def tables():
     from recommender.training.dataset import Tables

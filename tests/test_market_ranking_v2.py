@@ -47,7 +47,7 @@ def test_fitted_weights_find_the_part_that_predicts_the_named_markets():
                              index=[f"M{i}" for i in range(30)])
         named = set(parts["forecast"].nlargest(3).index)  # only "forecast" matters
         units.append((parts, named))
-    w = fit_weights(units)
+    w = fit_weights(units, parts=("peers", "forecast", "unrealised", "evidence"))
     assert w["forecast"] > 0.8 and min(w[p] for p in ("peers", "forecast", "unrealised", "evidence")) >= 0
     assert sum(w[p] for p in ("peers", "forecast", "unrealised", "evidence")) == pytest.approx(1, abs=1e-3)
 
@@ -61,11 +61,11 @@ def test_weight_simplex_covers_the_grid_and_sums_to_one():
 
 def test_grid_recall_known_answer():
     index = [f"M{i}" for i in range(12)]
-    frame = pd.DataFrame(0.0, index=index, columns=["peers", "forecast", "unrealised", "evidence"])
+    frame = pd.DataFrame(0.0, index=index, columns=["peers", "forecast", "unrealised", "evidence", "product"])
     frame["peers"] = np.arange(12)[::-1] / 11  # M0 first on peers
     frame["evidence"] = np.arange(12) / 11      # M11 first on evidence
     named = {"M10", "M11"}                      # last two on peers, first two on evidence
-    grid = np.array([[1.0, 0, 0, 0], [0, 0, 0, 1.0]])
+    grid = np.array([[1.0, 0, 0, 0, 0], [0, 0, 0, 1.0, 0]])
     assert grid_recall([frame], [named], grid, k=10).tolist() == [0.0, 1.0]
     # two units: recall is their mean
     assert grid_recall([frame, frame], [named, {"M0", "M11"}], grid, k=10).tolist() == [0.25, 0.75]
@@ -107,15 +107,19 @@ def test_district_evidence_cites_own_rows_and_leaves_one_district_out():
 def test_validate_cli_prints_every_method_side_by_side(capsys):
     assert validate_main(["--no-forecast", "--no-readme"]) == 0
     out = capsys.readouterr().out
-    for method in ("new_ranking", "persistence", "ppml_fe", "constant_top10", "mp-2026.11.2", "recall_search"):
+    for method in ("new_ranking", "division_ranking", "finest_sector_exports", "persistence", "ppml_fe",
+                   "constant_top10", "mp-2026.11.2", "logit_weights", "product_evidence_only"):
         assert method in out
     assert "95% bootstrap CI" in out and len(ITALY_TOP10) == 10
-    assert "in-sample upper bound" in out
+    assert "in-sample, not a result" in out and "By product family" in out and "Channels" in out
+    assert "left out of recall" in out and "import ban for the product shown by the product ranking" in out
 
 
 def test_sector_evidence_reason_says_how_many_districts_it_rests_on():
     from recommender.recommend.reasons import sector_evidence_reason
     it, en = sector_evidence_reason(7 / 9, 9)
-    assert "7 dei 9 altri distretti" in it and "7 of the sector's 9 other districts" in en
+    assert "7 dei 9 altri distretti del settore" in it and "7 of the 9 other districts of the sector" in en
+    it, en = sector_evidence_reason(2 / 5, 5, "family", ("vino", "wine"))
+    assert "2 dei 5 altri distretti che producono vino" in it and "2 of the 5 other districts making wine" in en
     it, en = sector_evidence_reason(1.0, 1)
     assert "unico altro distretto" in it and "only other district" in en

@@ -3,19 +3,8 @@ import bans are never recommended, requirements move a market to "prepare" with 
 
 import pytest
 
-from recommender.model.artifact import load_current
 from recommender.products import banned_markets
-from recommender.recommend import FirmProfile, Recommender
-
-
-@pytest.fixture(scope="module")
-def rec():
-    return Recommender(load_current())
-
-
-def recommend(rec, k=10, lang="it", **profile):
-    profile.setdefault("maturity_level", 2)
-    return rec.recommend(FirmProfile.from_dict(profile), k=k, lang=lang)
+from recommending import recommend
 
 
 def top(rec, k=10, **profile):

@@ -8,21 +8,11 @@ from recommender.channels import ChannelFit, channels_for_market, load_catalogue
 from recommender.data import load_table
 from recommender.errors import InvalidInput
 from recommender.maturity import QUESTION_IDS, assess
-from recommender.model.artifact import load_current
-from recommender.recommend import FirmProfile, Recommender
+from recommender.recommend import FirmProfile
 from recommender.recommend.__main__ import main as cli
+from recommending import recommend
 
 EMBARGOED = {"RUS", "BLR", "PRK"}
-
-
-@pytest.fixture(scope="module")
-def rec():
-    return Recommender(load_current())
-
-
-def recommend(rec, k=10, lang="it", **profile):
-    profile.setdefault("maturity_level", 2)
-    return rec.recommend(FirmProfile.from_dict(profile), k=k, lang=lang)
 
 
 def _programme_districts():

@@ -120,6 +120,10 @@ VINTAGE_TEXTS = {
     "European Commission DG Trade list, curated 2025": _l("European Commission DG Trade list, curated 2025"),
     "EU restrictive measures, curated (see restricted_markets.as_of)":
         _l("EU restrictive measures, curated (dates in each warning)"),
+    "public sources on Italian products 2001-2025 (product_destinations)":
+        _l("public sources on Italian products, 2001-2025 (each with its quote)"),
+    "import bans and requirements, sourced and dated per row (product_rules)":
+        _l("import bans and requirements by product, each with its source and date"),
 }
 # the capabilities asked by the questionnaire, as short noun phrases (channel prerequisites, missing steps)
 CAPABILITIES = {

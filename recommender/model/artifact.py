@@ -29,7 +29,6 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from recommender import config
 from recommender.data.tables import sha256_file
 from recommender.errors import ModelError
 from recommender.model import current

@@ -51,7 +51,7 @@ from recommender import columns as C
 from recommender.model import metrics as M
 from recommender.outcomes import oracle
 from recommender.outcomes.impressions import locality
-from recommender.outcomes.model import CELL_COLUMNS, MARKET, SHARED_VIEW, OutcomeModel
+from recommender.outcomes.model import CELL_COLUMNS, MARKET, OutcomeModel
 from recommender.outcomes.serving import OutcomeAdjuster
 from recommender.outcomes.trials import TRIAL_COLUMNS
 from recommender.recommend.profile import FirmProfile

@@ -506,7 +506,7 @@ class Recommender:
     def _product_evidence_uncached(self, keys: tuple[str, ...]):
         return product_evidence(keys, data_dir=self.data_dir)
 
-    def _base_uncached(self, sector: str, customer: str, mix: tuple) -> "pd.DataFrame":
+    def _base_uncached(self, sector: str, customer: str, mix: tuple):
         """The parts that depend only on (sector, customer type, demand mix), shared by many products."""
         return market_parts(self.serving, sector, CUSTOMER_DEMAND_TYPES[customer], dict(mix))
 

@@ -4,18 +4,14 @@ impression they follow, GET /impressions, the Chamber and the exploration
 share passed to the engine, and the outcome model on /model."""
 
 import json
-import shutil
 
 import pytest
-from alembic import command
 from sqlalchemy import func, select
 
 from api import create_app
-from api.cli import alembic_config
 from api.config import ConfigError
 from api.db.models import Firm, Impression
 from recommender.lookups import all_countries
-from recommender.model import artifact
 
 V1 = "/api/v1"
 FIRM = {"name": "Ceramiche Outcome", "ateco": "23.31", "province": "MO", "district": "piastrelle-di-sassuolo",
