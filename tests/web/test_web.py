@@ -194,6 +194,22 @@ def test_recommendation_page_rerank_and_pdf(prato):
     assert "Come leggere questo piano" in text and "CCIAA Prato" in text
 
 
+def test_page_and_plan_show_the_product_the_requirements_and_the_plan(prato):
+    firm_id = new_firm(prato, name="Cantina Trevigiana", ateco="11.02", province="TV")
+    page = text_of(prato.get(f"/firms/{firm_id}/recommendation").text)
+    for part in ("Prodotto", "vino", "OECD ICIO C10T12", "adempimenti prima", "da fare prima della prima vendita",
+                 "Passo:", "Fonti sul prodotto", "Non proposti per questo prodotto qui:", "Arabia Saudita",
+                 "divieto di importazione per il prodotto", "Chi: l'impresa", "Chi: la Camera di commercio",
+                 "Costo:", "Tempi di apertura:", "Stati Uniti: Registrare lo stabilimento presso la FDA"):
+        assert part in page, part
+    import io
+
+    from pypdf import PdfReader
+    pdf = PdfReader(io.BytesIO(prato.get(f"/firms/{firm_id}/plan.pdf").data))
+    text = " ".join(p.extract_text() for p in pdf.pages)
+    assert "Chi: la Camera di commercio" in text and "Stati Uniti: Registrare lo stabilimento" in text
+
+
 def test_outcomes_are_api_feedback_and_feed_the_dashboard(app, prato):
     firm_id = new_firm(prato, name="Outcome Srl")
     prato.get(f"/firms/{firm_id}/recommendation")  # stores a recommendation (once: the same one is not stored again)
