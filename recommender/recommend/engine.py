@@ -34,7 +34,6 @@ in the reasons.
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -104,6 +103,7 @@ def _place(profile: FirmProfile) -> tuple:
 
 
 STATUSES = ("new", "expand")
+MAX_CITES = 3  # product sources quoted per market (the best ones: newest, ranked first)
 # the smallest firm of a Eurostat size class: channels that need a minimum size are checked against it
 SIZE_FLOOR = {"1-9": 1, "10-49": 10, "50-249": 50, "GE250": 250}
 
@@ -264,8 +264,9 @@ class Recommender:
                 "explored": iso3 in sel.explored,
                 "estimates": [dict(e) for e in estimates],
                 "reasons": reasons,
-                "district_evidence": [asdict(c) for c in cites],
-                "product_evidence": [asdict(c) for c in self._product_evidence(product.evidence_keys)[1].get(iso3, [])],
+                "district_evidence": [dict(vars(c)) for c in cites],
+                "product_evidence": [dict(vars(c)) for c in
+                                     self._product_evidence(product.evidence_keys)[1].get(iso3, [])[:MAX_CITES]],
                 "figures_for": self._figures_for(product, parts_sector),
                 "channels": list(self._channels(iso3, product, customer, m.level, yes, view, size)[:3]),
                 "channels_excluded": [{"channel_id": c["channel_id"], "name": c["name"],
@@ -305,7 +306,7 @@ class Recommender:
             "horizons": {h: [mk["iso3"] for mk in markets if mk["horizon"] == h] for h in ("now", "prepare")},
             "excluded_markets": excluded,
             "channels": top_channels,
-            "next_steps": [asdict(s) for s in steps],
+            "next_steps": [dict(vars(s)) for s in steps],
             "scoring": {"formula": "score = 100 * (" + " + ".join(f"{w[p]:.3f}*{p}" for p in PARTS) + ")",
                         "weights": w, "fitted_on": self.model.manifest["score"]["fitted_on"]},
             "model_version": self.model.version,
