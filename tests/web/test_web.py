@@ -207,7 +207,9 @@ def test_page_and_plan_show_the_product_the_requirements_and_the_plan(prato):
     from pypdf import PdfReader
     pdf = PdfReader(io.BytesIO(prato.get(f"/firms/{firm_id}/plan.pdf").data))
     text = " ".join(p.extract_text() for p in pdf.pages)
-    assert "Chi: la Camera di commercio" in text and "Stati Uniti: Registrare lo stabilimento" in text
+    assert len(pdf.pages) <= 4 and "Come leggere questo piano" in text and "I mercati consigliati" in text
+    assert "la Camera di commercio" in text and "Stati Uniti: Registrare lo stabilimento" in text
+    assert "Entro (data)" in text and "adempimenti prima della prima vendita" in text
 
 
 def test_outcomes_are_api_feedback_and_feed_the_dashboard(app, prato):
