@@ -294,7 +294,8 @@ def dashboard():
 @login_required
 def dashboard_csv():
     buf = io.StringIO()
-    csv.writer(buf).writerows(chamber_stats.csv_rows(chamber_stats.summary(g.db, current_user.tenant_id)))
+    rows = chamber_stats.csv_rows(chamber_stats.summary(g.db, current_user.tenant_id))
+    csv.writer(buf).writerows([chamber_stats.csv_safe(cell) for cell in row] for row in rows)
     return Response(buf.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="chamber-firms.csv"'})
 
