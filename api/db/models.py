@@ -181,6 +181,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # in every session cookie; incremented on sign-out, which invalidates the cookies issued before
+    session_version: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class MaturityAssessment(Base):
