@@ -102,17 +102,24 @@ def validated(data: dict) -> tuple[str | None, str | None, dict]:
 
     Raises :class:`InvalidInput` for text no database can store (NUL,
     unpaired surrogates), :class:`InvalidVatNumber` for a bad partita IVA (11
-    digits, check digit), else :class:`InvalidInput` listing every bad profile
-    field, exactly as a recommendation request would. Empty optional values
-    are dropped.
+    digits, check digit; its errors also list every bad profile field), else
+    :class:`InvalidInput` listing every bad profile field, exactly as a
+    recommendation request would. Empty optional values are dropped.
     """
     _check_text({k: v for k, v in data.items() if k in PROFILE_FIELDS or k in ("name", "vat_number")})
     vat = data.get("vat_number") or None
+    vat_errors = []
     if vat is not None and not is_valid_partita_iva(vat):
-        raise InvalidVatNumber([FieldError("vat_number", "not a valid partita IVA (11 digits, check digit)",
-                                           value=vat)])
+        vat_errors = [FieldError("vat_number", "not a valid partita IVA (11 digits, check digit)", value=vat)]
     profile = {k: v for k, v in data.items() if k in PROFILE_FIELDS and v not in (None, "", [], {})}
-    firm_profile(profile)  # raises InvalidInput with field errors (recently seen profiles remembered)
+    try:
+        firm_profile(profile)  # raises InvalidInput with field errors (recently seen profiles remembered)
+    except InvalidInput as exc:  # every bad field at once, the partita IVA first
+        if vat_errors:
+            raise InvalidVatNumber(vat_errors + exc.errors) from None
+        raise
+    if vat_errors:
+        raise InvalidVatNumber(vat_errors)
     return data.get("name"), vat, profile
 
 

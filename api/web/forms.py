@@ -73,14 +73,15 @@ class FirmForm(WebForm):
     def to_firm_data(self) -> dict:
         """The dict ``api.registry`` validates (empty fields cleared)."""
         data = {
-            "name": self.name.data.strip(), "vat_number": (self.vat_number.data or "").strip() or None,
-            "ateco": self.ateco.data.strip(), "province": (self.province.data or "").strip() or None,
+            "name": (self.name.data or "").strip(), "vat_number": (self.vat_number.data or "").strip() or None,
+            "ateco": (self.ateco.data or "").strip(), "province": (self.province.data or "").strip() or None,
             "district": self.district.data or None, "customer_type": self.customer_type.data or None,
             "current_markets": _split(self.current_markets.data), "excluded_markets": _split(self.excluded_markets.data),
             "languages": _split(self.languages.data), "employees": self.employees.data,
         }
         if not self.has_questionnaire:
-            data["maturity_level"] = int(self.maturity_level.data)
+            level = str(self.maturity_level.data or "")
+            data["maturity_level"] = int(level) if level.isdigit() else None
         return data
 
     @classmethod

@@ -56,18 +56,38 @@ def _firm_or_404(firm_id: int):
     return firm
 
 
-def attach_errors(form, exc: InvalidInput | LookupFailed) -> None:
-    """Put the library's field errors (reason + suggestions) next to the form's fields."""
+def attach_errors(form, exc: InvalidInput | LookupFailed, skip: set[str] = frozenset()) -> None:
+    """Put the library's field errors (the value, the reason, suggestions) next to the
+    form's fields; fields in ``skip`` already show the form's own error for the same value."""
     errors = exc.errors if isinstance(exc, InvalidInput) else [exc.error]
     for e in errors:
         name = i18n.form_field(e)
-        message = i18n.reason(e.reason)
+        if name in skip:
+            continue
+        message = i18n.error_message(e)
         if name in form._fields:
-            form[name].errors = list(form[name].errors) + [message]
+            if message not in form[name].errors:
+                form[name].errors = list(form[name].errors) + [message]
             if e.suggestions:
-                form.suggestions.setdefault(name, []).extend(e.suggestions)
+                known = form.suggestions.setdefault(name, [])
+                known.extend(x for x in e.suggestions if x not in known)
         else:
             form.form_errors.append(f"{i18n.label(i18n.FIELDS, name)}: {message}" if name else message)
+
+
+def _validate_firm_form(form: FirmForm, base: dict | None = None) -> bool:
+    """Check the form's shape and what its values mean together, so every bad
+    field is shown after one submit (not the shape errors first, then the
+    library's). True when all is valid; ``base`` is the stored firm an edit merges into."""
+    shape_ok = form.validate()
+    if shape_ok:
+        return True
+    skip = set(form.errors)
+    try:
+        registry.validated({**(base or {}), **form.to_firm_data()})
+    except InvalidInput as exc:
+        attach_errors(form, exc, skip=skip)
+    return False
 
 
 def _district_choices(province: str | None, current: str | None = None) -> list[tuple[str, str]]:
@@ -132,7 +152,7 @@ def firms():
 def firm_new():
     form = FirmForm()
     form.district.choices = options(_district_choices(form.province.data, form.district.data))
-    if form.validate_on_submit():
+    if form.is_submitted() and _validate_firm_form(form):
         try:
             firm = registry.create_firm(g.db, current_user.tenant_id, form.to_firm_data())
         except InvalidInput as exc:
@@ -151,7 +171,8 @@ def firm_edit(firm_id):
     has_q = bool(firm.profile.get("maturity_answers"))
     form = FirmForm(has_questionnaire=has_q) if request.method == "POST" else FirmForm.from_firm(firm)
     form.district.choices = options(_district_choices(form.province.data, form.district.data))
-    if form.validate_on_submit():
+    stored = {"name": firm.name, "vat_number": firm.vat_number, **firm.profile}
+    if form.is_submitted() and _validate_firm_form(form, stored):
         try:
             registry.update_firm(g.db, firm, form.to_firm_data())
         except InvalidInput as exc:

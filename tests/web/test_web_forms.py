@@ -1,0 +1,78 @@
+"""Issue #20, forms: one submit shows every error of the form at once, each
+naming the field and the value it refuses (not the partita IVA first and the
+languages on a second submit, not the same sentence twice)."""
+
+import html
+import re
+
+from sqlalchemy import func, select
+
+from api.db.models import Firm
+
+FIRM = {"name": "Lanificio Sassolese", "ateco": "1413", "province": "Sassuolo", "maturity_level": "2"}
+
+
+def text_of(page: str) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def field_errors(page: str, field: str) -> list[str]:
+    m = re.search(rf'<div class="error" id="{field}-error">(.*?)</div>', page, re.S)
+    return [text_of(p).strip() for p in re.findall(r"<p>(.*?)</p>", m.group(1), re.S)] if m else []
+
+
+def firm_count(app) -> int:
+    with app.extensions["db_sessions"]() as s:
+        return s.scalar(select(func.count()).select_from(Firm))
+
+
+def test_every_firm_error_after_one_submit_naming_field_and_value(app, prato):
+    before = firm_count(app)
+    r = prato.post("/firms/new", {**FIRM, "vat_number": "00743110158", "languages": "inglese, tedesco, en",
+                                  "current_markets": "Germania, Narnia", "ateco": "9999", "employees": "-3"})
+    assert r.status_code == 422 and firm_count(app) == before
+    page = r.text
+    assert field_errors(page, "vat_number") == ["«00743110158»: partita IVA non valida (11 cifre, cifra di controllo)"]
+    langs = field_errors(page, "languages")
+    assert len(langs) == 2 and langs[0].startswith("«inglese»:") and langs[1].startswith("«tedesco»:")
+    assert langs[0] != langs[1]
+    assert field_errors(page, "current_markets")[0].startswith("«Narnia»:")
+    assert field_errors(page, "ateco")[0].startswith("«9999»:")
+    assert field_errors(page, "employees")  # the form's own range check, shown with the others
+    # the summary at the top names each field and links to it
+    summary = re.search(r'<div class="error error-summary" role="alert">(.*?)</div>', page, re.S).group(1)
+    text = text_of(summary)
+    assert "5 campi da correggere" in text
+    for label in ("Partita IVA", "Lingue parlate", "Mercati già serviti", "Codice ATECO", "Addetti"):
+        assert label in text, label
+    for field in ("vat_number", "languages", "current_markets", "ateco", "employees"):
+        assert f'href="#{field}"' in summary
+
+
+def test_shape_errors_and_meaning_errors_come_together(app, prato):
+    """An empty name (the form's check) and a bad province (the library's) in one answer."""
+    r = prato.post("/firms/new", {**FIRM, "name": "", "province": "Atlantide", "languages": "xx1"})
+    assert r.status_code == 422
+    assert field_errors(r.text, "name") and field_errors(r.text, "province")[0].startswith("«Atlantide»:")
+    assert field_errors(r.text, "languages")[0].startswith("«xx1»:")
+
+
+def test_edit_shows_every_error_too(app, prato):
+    r = prato.post("/firms/new", FIRM)
+    firm_id = int(re.search(r"/firms/(\d+)/", r.location).group(1))
+    prato.get(f"/firms/{firm_id}/edit")
+    r = prato.post(f"/firms/{firm_id}/edit", {**FIRM, "name": "", "vat_number": "123", "languages": "francese"})
+    assert r.status_code == 422
+    assert field_errors(r.text, "name") and field_errors(r.text, "vat_number")
+    assert field_errors(r.text, "languages")[0].startswith("«francese»:")
+
+
+def test_api_lists_every_bad_field_with_the_partita_iva(app):
+    from api.keys import create_key
+    with app.extensions["db_sessions"]() as s:
+        key = create_key(s, "CCIAA Prato", "write")[0]
+    r = app.test_client().post("/api/v1/firms", headers={"X-API-Key": key}, json={
+        "name": "x", "vat_number": "00743110158", "ateco": "9999", "province": "PO", "maturity_level": 2,
+        "languages": ["inglese"]})
+    assert r.status_code == 422
+    assert [e["field"] for e in r.get_json()["errors"]] == ["vat_number", "ateco", "languages[0]"]
