@@ -8,13 +8,11 @@ these fields by :func:`attach_errors`.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from api.registry import OUTCOME_STATUSES
 from api.web import i18n
@@ -149,22 +147,34 @@ class RerankForm(WebForm):
 
 
 class OutcomeForm(WebForm):
+    """One outcome: nothing is preselected (market, status and date start empty and
+    are required); the channels are those the recommendation gave for the chosen market."""
+
     market = SelectField(i18n.FIELDS["market"], validators=[DataRequired()], validate_choice=True)
-    channel_id = SelectField(_l("Channel"), validate_choice=False)
-    status = SelectField(i18n.FIELDS["status"], validate_choice=True)
-    date = DateField(_l("Date"), validators=[DataRequired()], default=date.today)
+    channel_id = SelectField(_l("Channel"), validate_choice=False,
+                             description=_l("the channels recommended for the chosen market"))
+    status = SelectField(i18n.FIELDS["status"], validators=[DataRequired()], validate_choice=True)
+    date = DateField(_l("Date"), validators=[DataRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Record"))
 
     def __init__(self, *args, markets=(), channels=(), **kwargs):
         super().__init__(*args, **kwargs)
-        # a dict groups the choices (recommended markets first); a list gets a placeholder
+        # a dict groups the choices (recommended markets first); either way an empty first choice
+        placeholder = options([("", _l("Choose a market"))])
         if isinstance(markets, dict):
-            self.market.choices = [c for group, pairs in markets.items() for c in options(pairs, str(group))]
+            self.market.choices = placeholder + [c for group, pairs in markets.items()
+                                                 for c in options(pairs, str(group))]
         else:
-            self.market.choices = options([("", _l("Choose a market")), *markets])
+            self.market.choices = placeholder + options(markets)
         self.channel_id.choices = options([("", _l("No specific channel")), *channels])
-        self.status.choices = options((s, i18n.OUTCOME_STATUS[s]) for s in OUTCOME_STATUSES)
+        self.status.choices = options([("", _l("Choose what happened")),
+                                       *((s, i18n.OUTCOME_STATUS[s]) for s in OUTCOME_STATUSES)])
+
+    def validate_channel_id(self, field):
+        if field.data and field.data not in {c.value for c in field.choices}:
+            raise ValidationError(_l("«%(value)s» is not one of the channels recommended for this market",
+                                     value=field.data))
 
 
 class LanguageForm(FlaskForm):

@@ -121,6 +121,31 @@ def channel_choices(result: dict | None) -> list[tuple[str, str]]:
     return [(k, v or k) for k, v in seen.items() if k]
 
 
+def market_channel_choices(result: dict | None, iso3: str | None) -> list[tuple[str, str]]:
+    """(channel_id, name) of the channels the recommendation gave for market ``iso3``
+    (none for a market it did not recommend, or before a market is chosen)."""
+    for m in (result or {}).get("markets") or []:
+        if iso3 and m.get("iso3") == iso3:
+            return [(c["channel_id"], channel_name(c["channel_id"])) for c in m.get("channels") or []
+                    if c.get("channel_id")]
+    return []
+
+
+def channel_name(channel_id: str | None) -> str:
+    """A channel's name in the page language from the channel catalogue (the id if unknown)."""
+    if not channel_id:
+        return ""
+    channel = _catalogue().get(channel_id)
+    if channel is None:
+        return channel_id
+    return (channel.name_it if i18n.lang() == "it" else channel.name_en) or channel.name or channel_id
+
+
+def _catalogue() -> dict:
+    from recommender.channels import load_catalogue  # cached by the library
+    return {c.channel_id: c for c in load_catalogue()}
+
+
 def flatten_vintages(vintages: dict, prefix: str = "") -> list[tuple[str, str]]:
     """{"potential": {"household": "wiod2013 2011"}, "gdp": "..."} -> [(label, text)]."""
     out = []

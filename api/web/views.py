@@ -185,15 +185,29 @@ def firm_edit(firm_id):
     return render_template("firms/form.html", form=form, firm=firm), status
 
 
-def _outcome_form(firm, formdata=None) -> OutcomeForm:
+def _latest_result(firm) -> dict | None:
     latest = registry.latest_recommendation(g.db, firm)
-    result = latest.result if latest else None
+    return latest.result if latest else None
+
+
+def _outcome_form(firm, formdata=None, outcome=None) -> OutcomeForm:
+    """The outcome form: recommended markets first, then the others; the channels
+    the recommendation gave for the chosen market (the posted one, or the outcome's)."""
+    result = _latest_result(firm)
     recommended = presenter.market_choices(result)
     rec_codes = {c for c, _n in recommended}
     others = sorted(((c.iso3, i18n.country_name(c.iso3)) for c in all_countries() if c.iso3 not in rec_codes),
                     key=lambda c: c[1])
     markets = {_("Recommended markets"): recommended, _("Other markets"): others} if recommended else others
-    return OutcomeForm(formdata=formdata, markets=markets, channels=presenter.channel_choices(result))
+    market = (formdata.get("market") if formdata is not None else outcome.market if outcome is not None else None)
+    channels = presenter.market_channel_choices(result, market)
+    if outcome is not None and outcome.channel_id and outcome.channel_id not in {c for c, _n in channels}:
+        channels.append((outcome.channel_id, presenter.channel_name(outcome.channel_id)))  # kept as recorded
+    data = None
+    if outcome is not None and formdata is None:
+        data = {"market": outcome.market, "channel_id": outcome.channel_id or "", "status": outcome.status,
+                "date": outcome.date, "note": outcome.note or ""}
+    return OutcomeForm(formdata=formdata, data=data, markets=markets, channels=channels)
 
 
 def _firm_page(firm, outcome_form, status=200):
@@ -201,7 +215,15 @@ def _firm_page(firm, outcome_form, status=200):
     outcomes = registry.feedback_for(g.db, current_user.tenant_id, firm)
     latest = registry.latest_recommendation(g.db, firm)
     return render_template("firms/detail.html", firm=firm, history=history, outcomes=outcomes, latest=latest,
-                           form=outcome_form), status
+                           form=outcome_form, outcome_history=registry.feedback_history(g.db, firm),
+                           channel_name=presenter.channel_name), status
+
+
+def _outcome_or_404(firm, outcome_id: int):
+    fb = registry.own_feedback(g.db, current_user.tenant_id, outcome_id)
+    if fb is None or fb.firm_id != firm.id:
+        abort(404)
+    return fb
 
 
 @bp.route("/firms/<int:firm_id>")
@@ -226,6 +248,48 @@ def outcome_new(firm_id):
             flash(_("Outcome recorded."), "success")
             return redirect(url_for("web.firm", firm_id=firm.id, _anchor="outcomes"))
     return _firm_page(firm, form, 422)
+
+
+@bp.route("/firms/<int:firm_id>/outcomes/channels")
+@login_required
+def outcome_channels(firm_id):
+    """<option>s of the channel field for the chosen market (htmx; without it the page
+    narrows the list after a submit)."""
+    firm = _firm_or_404(firm_id)
+    market = request.args.get("market", "")[:3]
+    options = [("", _("No specific channel")), *presenter.market_channel_choices(_latest_result(firm), market)]
+    return render_template("lookup/options.html", options=options)
+
+
+@bp.route("/firms/<int:firm_id>/outcomes/<int:outcome_id>/edit", methods=["GET", "POST"])
+@login_required
+def outcome_edit(firm_id, outcome_id):
+    firm = _firm_or_404(firm_id)
+    outcome = _outcome_or_404(firm, outcome_id)
+    form = _outcome_form(firm, request.form if request.method == "POST" else None, outcome=outcome)
+    if request.method == "POST" and form.validate():
+        try:
+            registry.edit_feedback(g.db, firm, outcome, form.market.data, form.status.data, form.date.data,
+                                   channel_id=form.channel_id.data or None, note=form.note.data or None,
+                                   user_id=current_user.id)
+        except (InvalidInput, LookupFailed) as exc:
+            g.db.rollback()
+            attach_errors(form, exc)
+        else:
+            flash(_("Outcome changed; the earlier version is kept in the history."), "success")
+            return redirect(url_for("web.firm", firm_id=firm.id, _anchor="outcomes"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("firms/outcome_edit.html", firm=firm, outcome=outcome, form=form), status
+
+
+@bp.route("/firms/<int:firm_id>/outcomes/<int:outcome_id>/delete", methods=["POST"])
+@login_required
+def outcome_delete(firm_id, outcome_id):
+    firm = _firm_or_404(firm_id)
+    outcome = _outcome_or_404(firm, outcome_id)
+    registry.delete_feedback(g.db, firm, outcome, user_id=current_user.id)
+    flash(_("Outcome deleted; it stays in the history."), "success")
+    return redirect(url_for("web.firm", firm_id=firm.id, _anchor="outcomes"))
 
 
 @bp.route("/firms/<int:firm_id>/questionnaire", methods=["GET", "POST"])

@@ -179,3 +179,25 @@ def test_pages_and_swagger_ui_run_under_the_content_security_policy(page, live):
     page.locator("#ateco-options option").first.wait_for(state="attached")
     accessible(page)
     assert violations == []
+
+
+def test_outcome_channels_follow_the_market(page, live):
+    """Choosing a market narrows the channel list to the channels recommended for it (htmx)."""
+    login(page, live.url, "borsista@prato.example")
+    firm_id = create_firm(page, live.url, "Esiti Srl")
+    page.goto(f"{live.url}/firms/{firm_id}/recommendation")
+    page.goto(f"{live.url}/firms/{firm_id}")
+    assert page.locator("#market").input_value() == "" and page.locator("#status").input_value() == ""
+    assert page.locator("#channel_id option").count() == 1  # no market chosen yet: no channels
+    first = page.locator("#market optgroup").first.locator("option").first.get_attribute("value")
+    page.select_option("#market", first)
+    page.locator("#channel_id option:nth-child(2)").wait_for(state="attached")
+    names = page.locator("#channel_id option").all_inner_texts()
+    assert len(names) > 1 and not any(re.fullmatch(r"[a-z0-9-]+", n) for n in names[1:])  # names, not ids
+    page.select_option("#channel_id", index=1)
+    page.select_option("#status", "started")
+    page.fill("#date", "2026-11-20")
+    page.click("#outcomes form button[type=submit].primary")
+    page.wait_for_url(re.compile(r".*/firms/\d+#outcomes$"))
+    assert names[1] in page.locator("#outcomes table").first.inner_text()
+    accessible(page)
