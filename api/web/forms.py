@@ -41,7 +41,8 @@ class FirmForm(WebForm):
     vat_number = StringField(i18n.FIELDS["vat_number"], validators=[Optional(), Length(max=11)],
                              description=_l("11 digits, optional"), render_kw={"inputmode": "numeric"})
     ateco = StringField(i18n.FIELDS["ateco"], validators=[DataRequired(), Length(max=20)],
-                        description=_l("e.g. 14.13, 1413 or C14"), render_kw={"list": "ateco-options"})
+                        description=_l("a code (e.g. 14.13, 1413) or what the firm makes (e.g. occhiali, vino): "
+                                       "pick from the list"), render_kw={"list": "ateco-options"})
     province = StringField(i18n.FIELDS["province"], validators=[Optional(), Length(max=60)],
                            description=_l("sigla, name or comune, e.g. MO or Sassuolo"),
                            render_kw={"list": "place-options"})

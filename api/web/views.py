@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
-from api import chamber_stats, registry
+from api import ateco_search, chamber_stats, registry
 from api.auth import csrf
 from api.auth.users import set_locale
 from api.auth.views import safe_path
@@ -415,11 +415,11 @@ def lookup_places():
 @bp.route("/lookup/ateco")
 @login_required
 def lookup_ateco():
-    q = request.args.get("ateco", "").strip()[:20]
-    name = "name_it" if i18n.lang() == "it" else "name_en"
-    items = search_items("sectors", q)["items"][:20] if q else []
+    """<option>s for the ATECO field: codes and titles for a product word ("occhiali",
+    "vino") or part of a code ("325", "32.50"), see api/ateco_search.py."""
+    q = request.args.get("ateco", "").strip()[:60]
     return render_template("lookup/options.html",
-                           options=[(s["ateco_division"], f'{s["ateco_division"]} – {s[name]}') for s in items])
+                           options=[(m.code, f"{m.code} – {m.title}") for m in ateco_search.search(q)])
 
 
 @bp.route("/lookup/districts")

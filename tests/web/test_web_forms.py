@@ -76,3 +76,30 @@ def test_api_lists_every_bad_field_with_the_partita_iva(app):
         "languages": ["inglese"]})
     assert r.status_code == 422
     assert [e["field"] for e in r.get_json()["errors"]] == ["vat_number", "ateco", "languages[0]"]
+
+
+def _options(b, q: str) -> list[tuple[str, str]]:
+    r = b.get("/lookup/ateco", query_string={"ateco": q})
+    assert r.status_code == 200
+    return [(v, html.unescape(t)) for v, t in re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', r.text)]
+
+
+def test_ateco_lookup_finds_product_words_and_partial_codes(prato):
+    expected = {"occhiali": "32.50", "calzature": "15.20", "scarpe": "15.20", "vino": "11.02",
+                "prosecco": "11.02", "piastrelle": "23.31", "mobili": "31.09", "gioielli": "32.12",
+                "yacht": "30.12", "325": "32.50", "32.50": "32.50", "Calzature ": "15.20"}
+    for q, code in expected.items():
+        options = _options(prato, q)
+        codes = [v for v, _t in options[:3]]
+        assert any(c == code or c.startswith(code + ".") for c in codes), (q, options[:5])
+        assert all(t.startswith(v + " – ") and len(t) > len(v) + 5 for v, t in options), q  # code + title
+    assert _options(prato, "occhiali")[0] == ("32.50.4", "32.50.4 – Fabbricazione di montature per occhiali")
+    assert _options(prato, "vino")[0] == ("11.02", "11.02 – Produzione di vini da uve")
+    assert _options(prato, "calzature")[0] == ("15.20", "15.20 – Fabbricazione di calzature")
+    assert _options(prato, "") == [] and _options(prato, "zzzzqqq") == []
+    assert not any(v.startswith(("45", "47", "62")) for v, _t in _options(prato, "commercio"))  # goods only
+
+
+def test_a_code_picked_from_the_product_search_is_accepted(app, prato):
+    r = prato.post("/firms/new", {**FIRM, "name": "Occhialeria Agordina", "ateco": "32.50.4", "province": "BL"})
+    assert r.status_code == 302
