@@ -91,11 +91,12 @@ def test_borsista_journey(page, live, tmp_path):
 
     # an outcome
     page.goto(base + f"/firms/{firm_id}")
-    page.select_option("#market", index=0)
+    page.select_option("#market", index=1)  # nothing is preselected: the first market comes after the empty choice
     market = page.locator("#market option:checked").inner_text()
     page.select_option("#status", "started")
+    page.fill("#date", "2026-11-20")
     page.fill("#note", "contatto con un importatore")
-    page.click("#outcomes button[type=submit]")
+    page.click("#outcomes form button[type=submit].primary")
     page.wait_for_url(f"**/firms/{firm_id}#outcomes")
     row = page.locator("#outcomes tbody tr").first.inner_text()
     assert market in row and "avviato" in row
