@@ -125,6 +125,8 @@ def search(q: str, limit: int = 20) -> list[Match]:
     typed = re.sub(r"\s+", "", q.strip())
     if re.fullmatch(r"[0-9.]{2,}", typed):
         compact = _compact(typed)
+        if len(compact) == 2 and compact in GOODS:  # a division: itself first
+            add(Match(compact, _title(compact) or compact))
         for e in _entries():
             if _compact(e.code).startswith(compact) and (e.code.count(".") <= 1 or len(compact) > 4):
                 add(Match(e.code, e.title))

@@ -124,7 +124,7 @@ def test_firm_list_search_paging_and_edit(prato):
                                              "district": "piastrelle-di-sassuolo", "maturity_level": "3",
                                              "customer_type": "b2b"})
     assert r.status_code == 302
-    assert "piastrelle-di-sassuolo" in prato.get(f"/firms/{ids[0]}").text
+    assert "Piastrelle di Sassuolo" in prato.get(f"/firms/{ids[0]}").text  # the district's name, not its slug
     # the district list follows the province
     r = prato.get("/lookup/districts?province=Sassuolo")
     assert "piastrelle-di-sassuolo" in r.text and "tessile-di-prato" not in r.text

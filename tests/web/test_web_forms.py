@@ -103,3 +103,23 @@ def test_ateco_lookup_finds_product_words_and_partial_codes(prato):
 def test_a_code_picked_from_the_product_search_is_accepted(app, prato):
     r = prato.post("/firms/new", {**FIRM, "name": "Occhialeria Agordina", "ateco": "32.50.4", "province": "BL"})
     assert r.status_code == 302
+
+
+def test_the_firm_page_says_what_the_app_understood(app, prato):
+    from recommender.maturity import QUESTION_IDS
+    r = prato.post("/firms/new", {**FIRM, "name": "Occhiali del Cadore", "ateco": "3250", "province": "BL",
+                                  "district": "occhialeria-di-belluno"})
+    assert r.status_code == 302
+    firm_id = int(re.search(r"/firms/(\d+)/", r.location).group(1))
+    facts = text_of(re.search(r'<dl class="facts">(.*?)</dl>', prato.get(f"/firms/{firm_id}").text, re.S).group(1))
+    assert "32.50 – Fabbricazione di strumenti e forniture mediche e dentistiche" in facts
+    assert "scritto come 3250" in facts
+    assert "Prodotto occhiali" in facts and "scelto in base al distretto" in facts
+    assert "C31T33 – " in facts  # the ICIO sector, named
+    assert "Belluno (BL)" in facts
+    assert "Distretto industriale Occhialeria di Belluno" in facts and "occhialeria-di-belluno" not in facts
+    assert "2/4" in facts and "stimata (questionario non ancora compilato)" in facts
+    prato.get(f"/firms/{firm_id}/questionnaire")
+    prato.post(f"/firms/{firm_id}/questionnaire", {q: "yes" for q in QUESTION_IDS})
+    facts = text_of(re.search(r'<dl class="facts">(.*?)</dl>', prato.get(f"/firms/{firm_id}").text, re.S).group(1))
+    assert "4/4" in facts and "dalle risposte al questionario" in facts
