@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField
+from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from api.registry import OUTCOME_STATUSES
 from api.web import i18n
@@ -26,6 +26,14 @@ def options(pairs, optgroup=None) -> list[SelectChoice]:
 
 def _split(text: str | None) -> list[str]:
     return [x.strip() for x in (text or "").replace(";", ",").split(",") if x.strip()]
+
+
+def _whole_number(text: str | None):
+    """``"12"`` -> 12; anything else typed is passed on as typed (the registry names it); empty -> None."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    return int(text) if text.lstrip("-").isdigit() and len(text) <= 12 else text
 
 
 class WebForm(FlaskForm):
@@ -57,7 +65,9 @@ class FirmForm(WebForm):
                                    description=_l("countries separated by commas"))
     languages = StringField(i18n.FIELDS["languages"], validators=[Optional(), Length(max=100)],
                             description=_l("two-letter codes separated by commas, e.g. en, de"))
-    employees = IntegerField(i18n.FIELDS["employees"], validators=[Optional(), NumberRange(min=0, max=1_000_000)])
+    # text, checked by the registry like the API's: "abc" and -3 get one message naming the value
+    employees = StringField(i18n.FIELDS["employees"], validators=[Optional(), Length(max=20)],
+                            render_kw={"inputmode": "numeric"})
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, has_questionnaire: bool = False, **kwargs):
@@ -76,7 +86,7 @@ class FirmForm(WebForm):
             "ateco": (self.ateco.data or "").strip(), "province": (self.province.data or "").strip() or None,
             "district": self.district.data or None, "customer_type": self.customer_type.data or None,
             "current_markets": _split(self.current_markets.data), "excluded_markets": _split(self.excluded_markets.data),
-            "languages": _split(self.languages.data), "employees": self.employees.data,
+            "languages": _split(self.languages.data), "employees": _whole_number(self.employees.data),
         }
         if not self.has_questionnaire:
             level = str(self.maturity_level.data or "")
@@ -92,7 +102,7 @@ class FirmForm(WebForm):
             "customer_type": p.get("customer_type", ""), "maturity_level": str(p.get("maturity_level", 2)),
             "current_markets": ", ".join(p.get("current_markets", [])),
             "excluded_markets": ", ".join(p.get("excluded_markets", [])),
-            "languages": ", ".join(p.get("languages", [])), "employees": p.get("employees"),
+            "languages": ", ".join(p.get("languages", [])), "employees": "" if p.get("employees") is None else str(p.get("employees")),
         }, has_questionnaire=bool(p.get("maturity_answers")), **kwargs)
 
 

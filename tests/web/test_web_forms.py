@@ -38,7 +38,7 @@ def test_every_firm_error_after_one_submit_naming_field_and_value(app, prato):
     assert langs[0] != langs[1]
     assert field_errors(page, "current_markets")[0].startswith("«Narnia»:")
     assert field_errors(page, "ateco")[0].startswith("«9999»:")
-    assert field_errors(page, "employees")  # the form's own range check, shown with the others
+    assert field_errors(page, "employees") == ["«-3»: deve essere un numero intero da 0 a 1.000.000"]
     # the summary at the top names each field and links to it
     summary = re.search(r'<div class="error error-summary" role="alert">(.*?)</div>', page, re.S).group(1)
     text = text_of(summary)
@@ -51,8 +51,9 @@ def test_every_firm_error_after_one_submit_naming_field_and_value(app, prato):
 
 def test_shape_errors_and_meaning_errors_come_together(app, prato):
     """An empty name (the form's check) and a bad province (the library's) in one answer."""
-    r = prato.post("/firms/new", {**FIRM, "name": "", "province": "Atlantide", "languages": "xx1"})
+    r = prato.post("/firms/new", {**FIRM, "name": "", "province": "Atlantide", "languages": "xx1", "employees": "abc"})
     assert r.status_code == 422
+    assert field_errors(r.text, "employees") == ["«abc»: deve essere un numero intero da 0 a 1.000.000"]
     assert field_errors(r.text, "name") and field_errors(r.text, "province")[0].startswith("«Atlantide»:")
     assert field_errors(r.text, "languages")[0].startswith("«xx1»:")
 
