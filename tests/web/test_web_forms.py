@@ -124,3 +124,13 @@ def test_the_firm_page_says_what_the_app_understood(app, prato):
     prato.post(f"/firms/{firm_id}/questionnaire", {q: "yes" for q in QUESTION_IDS})
     facts = text_of(re.search(r'<dl class="facts">(.*?)</dl>', prato.get(f"/firms/{firm_id}").text, re.S).group(1))
     assert "4/4" in facts and "dalle risposte al questionario" in facts
+
+
+def test_the_api_offers_the_same_ateco_search(app):
+    r = app.test_client().get("/api/v1/ateco?q=occhiali")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["items"][0] == {"code": "32.50.4", "title": "Fabbricazione di montature per occhiali"}
+    assert body["total"] == len(body["items"])
+    assert app.test_client().get("/api/v1/ateco?q=325").get_json()["items"][0]["code"] == "32.50"
+    assert app.test_client().get("/api/v1/ateco?q=" + "x" * 200).status_code == 422
