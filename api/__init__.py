@@ -89,6 +89,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app, limiter)
     web.init_app(app)
 
+    from api import security_headers
+    security_headers.init_app(app)  # CSP, framing, nosniff, no-store on every answer
+
     from api.cli import alembic_head, register as register_cli
     from api.jobs.cli import register as register_jobs_cli
     app.extensions["alembic_head"] = alembic_head()

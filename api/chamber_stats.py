@@ -111,6 +111,17 @@ CSV_COLUMNS = ["firm_id", "name", "ateco", "province", "district", "maturity_lev
                "planned", "started", "first_sale", "abandoned"]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value):
+    """A cell a spreadsheet will not run: text starting with ``= + - @``, tab
+    or carriage return gets a leading ``'`` (OWASP CSV injection). Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_rows(s: ChamberSummary):
     """One row per firm, columns ``CSV_COLUMNS`` (lists joined with ';')."""
     yield CSV_COLUMNS

@@ -28,6 +28,7 @@ ENV_KEYS = ("DATABASE_URL", "RATELIMIT_STORAGE_URI", "API_RATE_LIMIT", "MODELS_D
             "MODEL_SIGNING_KEY", "TRUSTED_PROXIES",
             # web app (issue #9)
             "SECRET_KEY", "SESSION_COOKIE_SECURE", "LOGIN_RATE_LIMIT",
+            "LOGIN_ACCOUNT_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT",
             # learning from outcomes (issue #11)
             "EXPLORATION_SHARE_API", "EXPLORATION_SHARE_WEB",
             # registry scoring jobs (issue #12)
@@ -94,7 +95,12 @@ class DefaultConfig:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 8 * 3600   # seconds: one working day
-    LOGIN_RATE_LIMIT = "10 per minute"      # per client address, on login attempts
+    # failed sign-ins (wrong e-mail or password) only; a correct password is refused only
+    # once one of these was reached. Per account from one address, per account from any
+    # address, and per address (generous: a Chamber's office may share one NAT address)
+    LOGIN_RATE_LIMIT = "10 per minute"
+    LOGIN_ACCOUNT_RATE_LIMIT = "30 per hour"
+    LOGIN_ADDRESS_RATE_LIMIT = "200 per hour"
     WTF_CSRF_CHECK_DEFAULT = False          # the web blueprints check CSRF; the API uses keys instead
     WTF_CSRF_TIME_LIMIT = None              # a token lives as long as the session
     LANGUAGES = ("it", "en")                # the first is the default

@@ -26,7 +26,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from api.db.models import Feedback, Firm, Impression, MaturityAssessment, StoredRecommendation, utcnow
+from api.db.models import Feedback, FeedbackHistory, Firm, Impression, MaturityAssessment, StoredRecommendation, utcnow
 from api.schemas import firm_profile
 from api.vat import is_valid_partita_iva
 from recommender.errors import FieldError, InvalidInput
@@ -102,17 +102,24 @@ def validated(data: dict) -> tuple[str | None, str | None, dict]:
 
     Raises :class:`InvalidInput` for text no database can store (NUL,
     unpaired surrogates), :class:`InvalidVatNumber` for a bad partita IVA (11
-    digits, check digit), else :class:`InvalidInput` listing every bad profile
-    field, exactly as a recommendation request would. Empty optional values
-    are dropped.
+    digits, check digit; its errors also list every bad profile field), else
+    :class:`InvalidInput` listing every bad profile field, exactly as a
+    recommendation request would. Empty optional values are dropped.
     """
     _check_text({k: v for k, v in data.items() if k in PROFILE_FIELDS or k in ("name", "vat_number")})
     vat = data.get("vat_number") or None
+    vat_errors = []
     if vat is not None and not is_valid_partita_iva(vat):
-        raise InvalidVatNumber([FieldError("vat_number", "not a valid partita IVA (11 digits, check digit)",
-                                           value=vat)])
+        vat_errors = [FieldError("vat_number", "not a valid partita IVA (11 digits, check digit)", value=vat)]
     profile = {k: v for k, v in data.items() if k in PROFILE_FIELDS and v not in (None, "", [], {})}
-    firm_profile(profile)  # raises InvalidInput with field errors (recently seen profiles remembered)
+    try:
+        firm_profile(profile)  # raises InvalidInput with field errors (recently seen profiles remembered)
+    except InvalidInput as exc:  # every bad field at once, the partita IVA first
+        if vat_errors:
+            raise InvalidVatNumber(vat_errors + exc.errors) from None
+        raise
+    if vat_errors:
+        raise InvalidVatNumber(vat_errors)
     return data.get("name"), vat, profile
 
 
@@ -238,6 +245,53 @@ def record_feedback(session, firm: Firm, market: str, status: str, on: date, cha
     fb.impression = impression
     _commit_for_firm(session, firm.id, firm.tenant_id, fb, then)
     return fb
+
+
+def _history_row(fb: Feedback, action: str, user_id: int | None) -> FeedbackHistory:
+    return FeedbackHistory(tenant_id=fb.tenant_id, firm_id=fb.firm_id, feedback_id=fb.id, action=action,
+                           user_id=user_id, changed_at=utcnow(), market=fb.market, channel_id=fb.channel_id,
+                           status=fb.status, date=fb.date, revenue_band=fb.revenue_band, note=fb.note,
+                           impression_id=fb.impression_id, recorded_at=fb.created_at)
+
+
+def edit_feedback(session, firm: Firm, fb: Feedback, market: str, status: str, on: date,
+                  channel_id: str | None = None, note: str | None = None,
+                  user_id: int | None = None) -> Feedback:
+    """Change an outcome of the firm (committed); the version before is kept in
+    ``feedback_history``. Checked like :func:`record_feedback`; a changed market
+    is linked to the firm's latest impression showing it when the outcome was
+    first recorded. FirmGone if the firm was deleted meanwhile."""
+    errors = unstorable_text({"market": market, "channel_id": channel_id, "note": note})
+    if status not in OUTCOME_STATUSES:
+        errors.append(FieldError("status", f"must be one of {', '.join(OUTCOME_STATUSES)}", value=status,
+                                 suggestions=OUTCOME_STATUSES))
+    if errors:
+        raise InvalidInput(errors)
+    iso3 = resolve_country(market, field="market").iso3
+    history = _history_row(fb, "edited", user_id)
+    if iso3 != fb.market:
+        impression = latest_impression_showing(session, firm, iso3, at=fb.created_at)
+        fb.impression = impression
+        fb.impression_id = impression.id if impression is not None else None
+    fb.market, fb.status, fb.date = iso3, status, on
+    fb.channel_id, fb.note = channel_id or None, note or None
+    _commit_for_firm(session, firm.id, firm.tenant_id, history)
+    return fb
+
+
+def delete_feedback(session, firm: Firm, fb: Feedback, user_id: int | None = None) -> None:
+    """Remove an outcome from the firm's current outcomes (committed); it stays
+    in ``feedback_history`` as deleted. FirmGone if the firm was deleted meanwhile."""
+    history = _history_row(fb, "deleted", user_id)
+    session.delete(fb)
+    _commit_for_firm(session, firm.id, firm.tenant_id, history)
+
+
+def feedback_history(session, firm: Firm) -> list[FeedbackHistory]:
+    """Earlier versions of the firm's outcomes (edited or deleted), newest first."""
+    return list(session.scalars(select(FeedbackHistory).where(
+        FeedbackHistory.firm_id == firm.id, FeedbackHistory.tenant_id == firm.tenant_id)
+        .order_by(FeedbackHistory.id.desc())).all())
 
 
 def _shown_impression(session, firm: Firm, iso3: str, impression_id: int) -> Impression:

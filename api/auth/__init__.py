@@ -8,7 +8,7 @@ blueprint and the CLI group. The web pages require a signed-in user
 
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import Flask, g, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -32,9 +32,18 @@ def init_app(app: Flask, limiter) -> None:
         return load_signed_in(g.db, user_id)
 
     from api.auth import views
-    # login attempts per client address; read per request so tests can configure it
-    limiter.limit(lambda: app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
-                  key_func=views.client_address)(views.bp)
+    # Failed sign-ins (401) are counted, per account (any address), per account from one
+    # address, and per address (a generous cap, for an office behind one NAT address):
+    # someone guessing one account's password never locks out a colleague who types theirs.
+    # Read per request so tests can configure them; a refused attempt says which limit it hit.
+    failed = lambda response: response.status_code == 401  # noqa: E731
+    only_login = lambda: request.endpoint != "auth.login"  # noqa: E731  (not sign-out)
+    for setting, key, message in (
+            ("LOGIN_RATE_LIMIT", views.address_account_key, views.TOO_MANY_FOR_ACCOUNT),
+            ("LOGIN_ACCOUNT_RATE_LIMIT", views.account_key, views.TOO_MANY_FOR_ACCOUNT),
+            ("LOGIN_ADDRESS_RATE_LIMIT", views.client_address, views.TOO_MANY_FROM_ADDRESS)):
+        limiter.limit(lambda setting=setting: app.config[setting], methods=["POST"], key_func=key,
+                      deduct_when=failed, exempt_when=only_login, error_message=message)(views.bp)
     app.register_blueprint(views.bp)
 
     from api.auth.cli import register as register_cli

@@ -3,6 +3,12 @@
 Passwords are hashed with werkzeug's scrypt (salted, memory-hard); only the
 hash is stored. An unknown e-mail costs the same hash computation as a wrong
 password, so response time does not reveal which e-mails exist.
+
+Sessions are revocable server-side: the session cookie carries
+``"<user id>:<session version>"`` and the user loader accepts it only while
+the version equals ``users.session_version``. Signing out (and a password
+reset) increments the version, so a copy of the cookie taken before is
+worthless afterwards, on every device.
 """
 
 from __future__ import annotations
@@ -30,9 +36,11 @@ class SignedInUser(UserMixin):
     email: str
     role: str
     locale: str | None
+    session_version: int = 0
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What Flask-Login keeps in the session cookie: the id and the session version."""
+        return f"{self.id}:{self.session_version}"
 
 
 def normalise_email(email: str) -> str:
@@ -70,8 +78,17 @@ def reset_password(session, email: str) -> str:
         raise ValueError(f"no user with e-mail {email}")
     password = secrets.token_urlsafe(12)
     user.password_hash = generate_password_hash(password)
+    user.session_version = (user.session_version or 0) + 1  # signs out every session of the old password
     session.commit()
     return password
+
+
+def end_sessions(session, user_id: int) -> None:
+    """Invalidate every session cookie of the user issued so far (sign-out)."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_version = (user.session_version or 0) + 1
+        session.commit()
 
 
 def authenticate(session, email: str, password: str) -> User | None:
@@ -88,9 +105,12 @@ def authenticate(session, email: str, password: str) -> User | None:
 
 
 def load_signed_in(session, user_id: str) -> SignedInUser | None:
-    """Flask-Login's user loader: the active user with this id, with their tenant's name."""
+    """Flask-Login's user loader: the active user of ``"<id>:<session version>"``,
+    with their tenant's name; None if the version is no longer the user's
+    (signed out since). A bare ``"<id>"`` (cookies from before versions) is version 0."""
     try:
-        uid = int(user_id)
+        uid_text, _sep, version_text = str(user_id).partition(":")
+        uid, version = int(uid_text), int(version_text or 0)
     except (TypeError, ValueError):
         return None
     row = session.execute(select(User, Tenant).join(Tenant, Tenant.id == User.tenant_id)
@@ -98,7 +118,10 @@ def load_signed_in(session, user_id: str) -> SignedInUser | None:
     if row is None:
         return None
     user, tenant = row
-    return SignedInUser(user.id, tenant.id, tenant.name, user.email, user.role, user.locale)
+    if (user.session_version or 0) != version:
+        return None
+    return SignedInUser(user.id, tenant.id, tenant.name, user.email, user.role, user.locale,
+                        user.session_version or 0)
 
 
 def set_locale(session, user_id: int, locale: str) -> None:

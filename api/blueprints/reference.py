@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 
+from api import ateco_search
 from api.arguments import Blueprint
 from api.schemas import ItemList, SearchQuery
 from recommender.data import load_table
@@ -52,3 +53,13 @@ def _make(kind: str):
 
 for _kind in TABLE_FIELDS:
     _make(_kind)
+
+
+@blp.route("/ateco", methods=["GET"], endpoint="ateco")
+@blp.arguments(SearchQuery, location="query", as_kwargs=True)
+@blp.response(200, ItemList)
+def ateco_codes(q):
+    """ATECO codes (goods, divisions 01-33) for a product word (`occhiali`, `vino`, `calzature`)
+    or part of a code (`325`, `32.50`), best first: items `{code, title}` (ISTAT's Italian title)."""
+    items = [{"code": m.code, "title": m.title} for m in ateco_search.search(q)]
+    return {"items": items, "total": len(items)}

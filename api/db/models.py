@@ -150,6 +150,30 @@ class Feedback(Base):
         return self.impression.rank_of(self.market) if self.impression is not None else None
 
 
+class FeedbackHistory(Base):
+    """An outcome as it was before someone edited or deleted it (web app): the
+    feedback table holds the current outcomes (what training reads); this one
+    keeps every earlier version, with who changed it and when."""
+
+    __tablename__ = "feedback_history"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    feedback_id: Mapped[int] = mapped_column(Integer, index=True)  # no foreign key: the row may be deleted
+    action: Mapped[str] = mapped_column(String(10))  # edited | deleted
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    market: Mapped[str] = mapped_column(String(3))
+    channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    date: Mapped[date] = mapped_column(Date)
+    revenue_band: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    impression_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when the outcome was first recorded
+
+
 class IdempotencyKey(Base):
     """A POST that carried ``Idempotency-Key``: the same key again (same tenant,
     same operation, same body) returns the resource created the first time."""
@@ -181,6 +205,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # in every session cookie; incremented on sign-out, which invalidates the cookies issued before
+    session_version: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class MaturityAssessment(Base):

@@ -8,13 +8,11 @@ these fields by :func:`attach_errors`.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField
+from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from api.registry import OUTCOME_STATUSES
 from api.web import i18n
@@ -30,6 +28,14 @@ def _split(text: str | None) -> list[str]:
     return [x.strip() for x in (text or "").replace(";", ",").split(",") if x.strip()]
 
 
+def _whole_number(text: str | None):
+    """``"12"`` -> 12; anything else typed is passed on as typed (the registry names it); empty -> None."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    return int(text) if text.lstrip("-").isdigit() and len(text) <= 12 else text
+
+
 class WebForm(FlaskForm):
     """A form whose fields can also carry the library's suggestions (closest valid values)."""
 
@@ -43,7 +49,8 @@ class FirmForm(WebForm):
     vat_number = StringField(i18n.FIELDS["vat_number"], validators=[Optional(), Length(max=11)],
                              description=_l("11 digits, optional"), render_kw={"inputmode": "numeric"})
     ateco = StringField(i18n.FIELDS["ateco"], validators=[DataRequired(), Length(max=20)],
-                        description=_l("e.g. 14.13, 1413 or C14"), render_kw={"list": "ateco-options"})
+                        description=_l("a code (e.g. 14.13, 1413) or what the firm makes (e.g. occhiali, vino): "
+                                       "pick from the list"), render_kw={"list": "ateco-options"})
     province = StringField(i18n.FIELDS["province"], validators=[Optional(), Length(max=60)],
                            description=_l("sigla, name or comune, e.g. MO or Sassuolo"),
                            render_kw={"list": "place-options"})
@@ -58,7 +65,9 @@ class FirmForm(WebForm):
                                    description=_l("countries separated by commas"))
     languages = StringField(i18n.FIELDS["languages"], validators=[Optional(), Length(max=100)],
                             description=_l("two-letter codes separated by commas, e.g. en, de"))
-    employees = IntegerField(i18n.FIELDS["employees"], validators=[Optional(), NumberRange(min=0, max=1_000_000)])
+    # text, checked by the registry like the API's: "abc" and -3 get one message naming the value
+    employees = StringField(i18n.FIELDS["employees"], validators=[Optional(), Length(max=20)],
+                            render_kw={"inputmode": "numeric"})
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, has_questionnaire: bool = False, **kwargs):
@@ -73,14 +82,15 @@ class FirmForm(WebForm):
     def to_firm_data(self) -> dict:
         """The dict ``api.registry`` validates (empty fields cleared)."""
         data = {
-            "name": self.name.data.strip(), "vat_number": (self.vat_number.data or "").strip() or None,
-            "ateco": self.ateco.data.strip(), "province": (self.province.data or "").strip() or None,
+            "name": (self.name.data or "").strip(), "vat_number": (self.vat_number.data or "").strip() or None,
+            "ateco": (self.ateco.data or "").strip(), "province": (self.province.data or "").strip() or None,
             "district": self.district.data or None, "customer_type": self.customer_type.data or None,
             "current_markets": _split(self.current_markets.data), "excluded_markets": _split(self.excluded_markets.data),
-            "languages": _split(self.languages.data), "employees": self.employees.data,
+            "languages": _split(self.languages.data), "employees": _whole_number(self.employees.data),
         }
         if not self.has_questionnaire:
-            data["maturity_level"] = int(self.maturity_level.data)
+            level = str(self.maturity_level.data or "")
+            data["maturity_level"] = int(level) if level.isdigit() else None
         return data
 
     @classmethod
@@ -92,7 +102,7 @@ class FirmForm(WebForm):
             "customer_type": p.get("customer_type", ""), "maturity_level": str(p.get("maturity_level", 2)),
             "current_markets": ", ".join(p.get("current_markets", [])),
             "excluded_markets": ", ".join(p.get("excluded_markets", [])),
-            "languages": ", ".join(p.get("languages", [])), "employees": p.get("employees"),
+            "languages": ", ".join(p.get("languages", [])), "employees": "" if p.get("employees") is None else str(p.get("employees")),
         }, has_questionnaire=bool(p.get("maturity_answers")), **kwargs)
 
 
@@ -148,22 +158,34 @@ class RerankForm(WebForm):
 
 
 class OutcomeForm(WebForm):
+    """One outcome: nothing is preselected (market, status and date start empty and
+    are required); the channels are those the recommendation gave for the chosen market."""
+
     market = SelectField(i18n.FIELDS["market"], validators=[DataRequired()], validate_choice=True)
-    channel_id = SelectField(_l("Channel"), validate_choice=False)
-    status = SelectField(i18n.FIELDS["status"], validate_choice=True)
-    date = DateField(_l("Date"), validators=[DataRequired()], default=date.today)
+    channel_id = SelectField(_l("Channel"), validate_choice=False,
+                             description=_l("the channels recommended for the chosen market"))
+    status = SelectField(i18n.FIELDS["status"], validators=[DataRequired()], validate_choice=True)
+    date = DateField(_l("Date"), validators=[DataRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Record"))
 
     def __init__(self, *args, markets=(), channels=(), **kwargs):
         super().__init__(*args, **kwargs)
-        # a dict groups the choices (recommended markets first); a list gets a placeholder
+        # a dict groups the choices (recommended markets first); either way an empty first choice
+        placeholder = options([("", _l("Choose a market"))])
         if isinstance(markets, dict):
-            self.market.choices = [c for group, pairs in markets.items() for c in options(pairs, str(group))]
+            self.market.choices = placeholder + [c for group, pairs in markets.items()
+                                                 for c in options(pairs, str(group))]
         else:
-            self.market.choices = options([("", _l("Choose a market")), *markets])
+            self.market.choices = placeholder + options(markets)
         self.channel_id.choices = options([("", _l("No specific channel")), *channels])
-        self.status.choices = options((s, i18n.OUTCOME_STATUS[s]) for s in OUTCOME_STATUSES)
+        self.status.choices = options([("", _l("Choose what happened")),
+                                       *((s, i18n.OUTCOME_STATUS[s]) for s in OUTCOME_STATUSES)])
+
+    def validate_channel_id(self, field):
+        if field.data and field.data not in {c.value for c in field.choices}:
+            raise ValidationError(_l("«%(value)s» is not one of the channels recommended for this market",
+                                     value=field.data))
 
 
 class LanguageForm(FlaskForm):

@@ -214,6 +214,16 @@ def reason(text: str) -> str:
     return text
 
 
+def error_message(error: FieldError) -> str:
+    """The reason in the page language, naming the value that was refused:
+    «inglese»: must be a two-letter language code... (two bad languages are two different messages)."""
+    text = reason(error.reason)
+    value = error.value
+    if value is None or value == "" or isinstance(value, (dict, list, tuple)):
+        return text
+    return f"«{value}»: {text}"
+
+
 def form_field(error: FieldError) -> str:
     """The form field a library field error belongs to: ``current_markets[2]`` -> ``current_markets``."""
     return re.split(r"[.\[]", error.field or "", maxsplit=1)[0]

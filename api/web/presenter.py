@@ -121,6 +121,86 @@ def channel_choices(result: dict | None) -> list[tuple[str, str]]:
     return [(k, v or k) for k, v in seen.items() if k]
 
 
+@dataclass
+class Understood:
+    """What the app understood of a firm's file (shown on the firm page)."""
+
+    ateco_code: str
+    ateco_title: str
+    edition: str
+    product: str | None = None          # product family, in the page language
+    product_title: str | None = None    # the class or sub-category the product comes from
+    chosen_by: str | None = None        # class | subcategory | district | division
+    icio_sector: str | None = None
+    icio_sector_name: str | None = None
+    district: str | None = None         # the district's name
+    province: str | None = None         # "Belluno (BL)"
+    maturity_level: int | None = None
+    maturity_source: str | None = None  # "estimate" | "questionnaire"
+    maturity_score: int | None = None
+
+
+def understood(firm) -> Understood | None:
+    """The firm's profile as the recommender reads it: ATECO code and title, the product
+    (family, ICIO sector: recommender.products.product_for via the engine's product_of),
+    the district's name and the web maturity (estimated or answered). None if the stored
+    profile no longer validates (the page then shows the raw fields only)."""
+    from api.schemas import firm_profile
+    from recommender.errors import RecommenderError
+    from recommender.recommend.engine import product_of
+    from recommender.sectors import FINE_SECTOR_NAMES
+
+    try:
+        profile = firm_profile({**firm.profile, "name": firm.name})
+        product = product_of(profile)
+    except (RecommenderError, ValueError):
+        return None
+    it = i18n.lang() == "it"
+    a = profile.ateco
+    out = Understood(ateco_code=a.ateco_code, ateco_title=a.title_it, edition=a.edition)
+    if product is not None:
+        out.product = product.family_name_it if it else product.family_name_en
+        out.product_title = product.title_it
+        out.chosen_by = product.chosen_by
+        out.icio_sector = product.icio_sector
+        names = FINE_SECTOR_NAMES.get(product.icio_sector)
+        out.icio_sector_name = (names[0] if it else names[1]) if names else None
+    if profile.district is not None:
+        out.district = profile.district.name
+    if profile.province is not None:
+        out.province = f"{profile.province.name} ({profile.province.sigla})"
+    m = profile.maturity
+    out.maturity_level = m.level
+    out.maturity_source = "questionnaire" if m.source != "level" else "estimate"
+    out.maturity_score = m.score
+    return out
+
+
+def market_channel_choices(result: dict | None, iso3: str | None) -> list[tuple[str, str]]:
+    """(channel_id, name) of the channels the recommendation gave for market ``iso3``
+    (none for a market it did not recommend, or before a market is chosen)."""
+    for m in (result or {}).get("markets") or []:
+        if iso3 and m.get("iso3") == iso3:
+            return [(c["channel_id"], channel_name(c["channel_id"])) for c in m.get("channels") or []
+                    if c.get("channel_id")]
+    return []
+
+
+def channel_name(channel_id: str | None) -> str:
+    """A channel's name in the page language from the channel catalogue (the id if unknown)."""
+    if not channel_id:
+        return ""
+    channel = _catalogue().get(channel_id)
+    if channel is None:
+        return channel_id
+    return (channel.name_it if i18n.lang() == "it" else channel.name_en) or channel.name or channel_id
+
+
+def _catalogue() -> dict:
+    from recommender.channels import load_catalogue  # cached by the library
+    return {c.channel_id: c for c in load_catalogue()}
+
+
 def flatten_vintages(vintages: dict, prefix: str = "") -> list[tuple[str, str]]:
     """{"potential": {"household": "wiod2013 2011"}, "gdp": "..."} -> [(label, text)]."""
     out = []

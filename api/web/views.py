@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
-from api import chamber_stats, registry
+from api import ateco_search, chamber_stats, registry
 from api.auth import csrf
 from api.auth.users import set_locale
 from api.auth.views import safe_path
@@ -56,18 +56,38 @@ def _firm_or_404(firm_id: int):
     return firm
 
 
-def attach_errors(form, exc: InvalidInput | LookupFailed) -> None:
-    """Put the library's field errors (reason + suggestions) next to the form's fields."""
+def attach_errors(form, exc: InvalidInput | LookupFailed, skip: set[str] = frozenset()) -> None:
+    """Put the library's field errors (the value, the reason, suggestions) next to the
+    form's fields; fields in ``skip`` already show the form's own error for the same value."""
     errors = exc.errors if isinstance(exc, InvalidInput) else [exc.error]
     for e in errors:
         name = i18n.form_field(e)
-        message = i18n.reason(e.reason)
+        if name in skip:
+            continue
+        message = i18n.error_message(e)
         if name in form._fields:
-            form[name].errors = list(form[name].errors) + [message]
+            if message not in form[name].errors:
+                form[name].errors = list(form[name].errors) + [message]
             if e.suggestions:
-                form.suggestions.setdefault(name, []).extend(e.suggestions)
+                known = form.suggestions.setdefault(name, [])
+                known.extend(x for x in e.suggestions if x not in known)
         else:
             form.form_errors.append(f"{i18n.label(i18n.FIELDS, name)}: {message}" if name else message)
+
+
+def _validate_firm_form(form: FirmForm, base: dict | None = None) -> bool:
+    """Check the form's shape and what its values mean together, so every bad
+    field is shown after one submit (not the shape errors first, then the
+    library's). True when all is valid; ``base`` is the stored firm an edit merges into."""
+    shape_ok = form.validate()
+    if shape_ok:
+        return True
+    skip = set(form.errors)
+    try:
+        registry.validated({**(base or {}), **form.to_firm_data()})
+    except InvalidInput as exc:
+        attach_errors(form, exc, skip=skip)
+    return False
 
 
 def _district_choices(province: str | None, current: str | None = None) -> list[tuple[str, str]]:
@@ -132,7 +152,7 @@ def firms():
 def firm_new():
     form = FirmForm()
     form.district.choices = options(_district_choices(form.province.data, form.district.data))
-    if form.validate_on_submit():
+    if form.is_submitted() and _validate_firm_form(form):
         try:
             firm = registry.create_firm(g.db, current_user.tenant_id, form.to_firm_data())
         except InvalidInput as exc:
@@ -151,7 +171,8 @@ def firm_edit(firm_id):
     has_q = bool(firm.profile.get("maturity_answers"))
     form = FirmForm(has_questionnaire=has_q) if request.method == "POST" else FirmForm.from_firm(firm)
     form.district.choices = options(_district_choices(form.province.data, form.district.data))
-    if form.validate_on_submit():
+    stored = {"name": firm.name, "vat_number": firm.vat_number, **firm.profile}
+    if form.is_submitted() and _validate_firm_form(form, stored):
         try:
             registry.update_firm(g.db, firm, form.to_firm_data())
         except InvalidInput as exc:
@@ -164,15 +185,29 @@ def firm_edit(firm_id):
     return render_template("firms/form.html", form=form, firm=firm), status
 
 
-def _outcome_form(firm, formdata=None) -> OutcomeForm:
+def _latest_result(firm) -> dict | None:
     latest = registry.latest_recommendation(g.db, firm)
-    result = latest.result if latest else None
+    return latest.result if latest else None
+
+
+def _outcome_form(firm, formdata=None, outcome=None) -> OutcomeForm:
+    """The outcome form: recommended markets first, then the others; the channels
+    the recommendation gave for the chosen market (the posted one, or the outcome's)."""
+    result = _latest_result(firm)
     recommended = presenter.market_choices(result)
     rec_codes = {c for c, _n in recommended}
     others = sorted(((c.iso3, i18n.country_name(c.iso3)) for c in all_countries() if c.iso3 not in rec_codes),
                     key=lambda c: c[1])
     markets = {_("Recommended markets"): recommended, _("Other markets"): others} if recommended else others
-    return OutcomeForm(formdata=formdata, markets=markets, channels=presenter.channel_choices(result))
+    market = (formdata.get("market") if formdata is not None else outcome.market if outcome is not None else None)
+    channels = presenter.market_channel_choices(result, market)
+    if outcome is not None and outcome.channel_id and outcome.channel_id not in {c for c, _n in channels}:
+        channels.append((outcome.channel_id, presenter.channel_name(outcome.channel_id)))  # kept as recorded
+    data = None
+    if outcome is not None and formdata is None:
+        data = {"market": outcome.market, "channel_id": outcome.channel_id or "", "status": outcome.status,
+                "date": outcome.date, "note": outcome.note or ""}
+    return OutcomeForm(formdata=formdata, data=data, markets=markets, channels=channels)
 
 
 def _firm_page(firm, outcome_form, status=200):
@@ -180,7 +215,16 @@ def _firm_page(firm, outcome_form, status=200):
     outcomes = registry.feedback_for(g.db, current_user.tenant_id, firm)
     latest = registry.latest_recommendation(g.db, firm)
     return render_template("firms/detail.html", firm=firm, history=history, outcomes=outcomes, latest=latest,
-                           form=outcome_form), status
+                           form=outcome_form, outcome_history=registry.feedback_history(g.db, firm),
+                           understood=presenter.understood(firm),
+                           channel_name=presenter.channel_name), status
+
+
+def _outcome_or_404(firm, outcome_id: int):
+    fb = registry.own_feedback(g.db, current_user.tenant_id, outcome_id)
+    if fb is None or fb.firm_id != firm.id:
+        abort(404)
+    return fb
 
 
 @bp.route("/firms/<int:firm_id>")
@@ -205,6 +249,48 @@ def outcome_new(firm_id):
             flash(_("Outcome recorded."), "success")
             return redirect(url_for("web.firm", firm_id=firm.id, _anchor="outcomes"))
     return _firm_page(firm, form, 422)
+
+
+@bp.route("/firms/<int:firm_id>/outcomes/channels")
+@login_required
+def outcome_channels(firm_id):
+    """<option>s of the channel field for the chosen market (htmx; without it the page
+    narrows the list after a submit)."""
+    firm = _firm_or_404(firm_id)
+    market = request.args.get("market", "")[:3]
+    options = [("", _("No specific channel")), *presenter.market_channel_choices(_latest_result(firm), market)]
+    return render_template("lookup/options.html", options=options)
+
+
+@bp.route("/firms/<int:firm_id>/outcomes/<int:outcome_id>/edit", methods=["GET", "POST"])
+@login_required
+def outcome_edit(firm_id, outcome_id):
+    firm = _firm_or_404(firm_id)
+    outcome = _outcome_or_404(firm, outcome_id)
+    form = _outcome_form(firm, request.form if request.method == "POST" else None, outcome=outcome)
+    if request.method == "POST" and form.validate():
+        try:
+            registry.edit_feedback(g.db, firm, outcome, form.market.data, form.status.data, form.date.data,
+                                   channel_id=form.channel_id.data or None, note=form.note.data or None,
+                                   user_id=current_user.id)
+        except (InvalidInput, LookupFailed) as exc:
+            g.db.rollback()
+            attach_errors(form, exc)
+        else:
+            flash(_("Outcome changed; the earlier version is kept in the history."), "success")
+            return redirect(url_for("web.firm", firm_id=firm.id, _anchor="outcomes"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("firms/outcome_edit.html", firm=firm, outcome=outcome, form=form), status
+
+
+@bp.route("/firms/<int:firm_id>/outcomes/<int:outcome_id>/delete", methods=["POST"])
+@login_required
+def outcome_delete(firm_id, outcome_id):
+    firm = _firm_or_404(firm_id)
+    outcome = _outcome_or_404(firm, outcome_id)
+    registry.delete_feedback(g.db, firm, outcome, user_id=current_user.id)
+    flash(_("Outcome deleted; it stays in the history."), "success")
+    return redirect(url_for("web.firm", firm_id=firm.id, _anchor="outcomes"))
 
 
 @bp.route("/firms/<int:firm_id>/questionnaire", methods=["GET", "POST"])
@@ -294,7 +380,8 @@ def dashboard():
 @login_required
 def dashboard_csv():
     buf = io.StringIO()
-    csv.writer(buf).writerows(chamber_stats.csv_rows(chamber_stats.summary(g.db, current_user.tenant_id)))
+    rows = chamber_stats.csv_rows(chamber_stats.summary(g.db, current_user.tenant_id))
+    csv.writer(buf).writerows([chamber_stats.csv_safe(cell) for cell in row] for row in rows)
     return Response(buf.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="chamber-firms.csv"'})
 
@@ -329,11 +416,11 @@ def lookup_places():
 @bp.route("/lookup/ateco")
 @login_required
 def lookup_ateco():
-    q = request.args.get("ateco", "").strip()[:20]
-    name = "name_it" if i18n.lang() == "it" else "name_en"
-    items = search_items("sectors", q)["items"][:20] if q else []
+    """<option>s for the ATECO field: codes and titles for a product word ("occhiali",
+    "vino") or part of a code ("325", "32.50"), see api/ateco_search.py."""
+    q = request.args.get("ateco", "").strip()[:60]
     return render_template("lookup/options.html",
-                           options=[(s["ateco_division"], f'{s["ateco_division"]} – {s[name]}') for s in items])
+                           options=[(m.code, f"{m.code} – {m.title}") for m in ateco_search.search(q)])
 
 
 @bp.route("/lookup/districts")

@@ -92,12 +92,16 @@ def _migrate_with_web_data(url):
         tenant = Tenant(name="CCIAA Prato")
         s.add(tenant)
         s.flush()
-        user = User(tenant_id=tenant.id, email="a@prato.example", password_hash="x", role="borsista", active=True)
+        # the 0002 columns only (the model has grown since: users.session_version, 0006)
+        s.execute(User.__table__.insert().values(tenant_id=tenant.id, email="a@prato.example", password_hash="x",
+                                                 role="borsista", active=True,
+                                                 created_at=datetime.now(timezone.utc)))
+        user_id = s.scalar(select(User.id))
         firms = [Firm(tenant_id=tenant.id, name=f"F{i}", profile={"ateco": "14.13"}) for i in range(2)]
-        s.add_all([user, *firms])
+        s.add_all(firms)
         s.flush()
         for f in firms:
-            s.add_all([MaturityAssessment(tenant_id=tenant.id, firm_id=f.id, user_id=user.id, answers={}, score=0,
+            s.add_all([MaturityAssessment(tenant_id=tenant.id, firm_id=f.id, user_id=user_id, answers={}, score=0,
                                           level=1),
                        StoredRecommendation(tenant_id=tenant.id, firm_id=f.id, model_version="v", result={})])
             # the 0002 columns only (the model has grown since: feedback.impression_id, 0005)

@@ -71,13 +71,15 @@ def test_secure_cookie_is_configurable(tmp_path):
     command.upgrade(alembic_config(url), "head")
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "k", "SESSION_COOKIE_SECURE": True,
                       "LOGIN_RATE_LIMIT": "2 per minute"})
-    c = app.test_client()
-    r = c.get("/login")
+    b = Browser(app.test_client())
+    https = {"base_url": "https://localhost", "headers": {"Referer": "https://localhost/login"}}
+    r = b.get("/login", **https)  # a Secure cookie only comes back over https
     assert "Secure" in r.headers["Set-Cookie"]
-    # login attempts are rate-limited per address; the third answers with a page, not problem+json
+    # failed sign-ins are rate-limited (per account and address: LOGIN_RATE_LIMIT); the third
+    # answers with a page, not problem+json
     for _ in range(2):
-        c.post("/login", data={"email": "x@y.z", "password": "p"})
-    r = c.post("/login", data={"email": "x@y.z", "password": "p"})
+        assert b.post("/login", {"email": "x@y.z", "password": "p"}, **https).status_code == 401
+    r = b.post("/login", {"email": "x@y.z", "password": "p"}, **https)
     assert r.status_code == 429 and r.mimetype == "text/html" and "Troppi tentativi" in r.text
     app.extensions["db_engine"].dispose()
 
@@ -122,7 +124,7 @@ def test_firm_list_search_paging_and_edit(prato):
                                              "district": "piastrelle-di-sassuolo", "maturity_level": "3",
                                              "customer_type": "b2b"})
     assert r.status_code == 302
-    assert "piastrelle-di-sassuolo" in prato.get(f"/firms/{ids[0]}").text
+    assert "Piastrelle di Sassuolo" in prato.get(f"/firms/{ids[0]}").text  # the district's name, not its slug
     # the district list follows the province
     r = prato.get("/lookup/districts?province=Sassuolo")
     assert "piastrelle-di-sassuolo" in r.text and "tessile-di-prato" not in r.text
