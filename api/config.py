@@ -159,6 +159,8 @@ ALLOWED = {
     "API_RATE_LIMIT": "a rate limit such as '120 per minute' or '10/second; 1000/day'",
     "AUTH_FAILURE_RATE_LIMIT": "a rate limit such as '30 per minute'",
     "LOGIN_RATE_LIMIT": "a rate limit such as '10 per minute'",
+    "LOGIN_ACCOUNT_RATE_LIMIT": "a rate limit such as '30 per hour'",
+    "LOGIN_ADDRESS_RATE_LIMIT": "a rate limit such as '200 per hour'",
     "MODEL_CHECK_SECONDS": "a number of seconds, 0 or more",
     "MAX_CONTENT_LENGTH": "a whole number of bytes, 1 or more",
     "BATCH_MAX_ROWS": "a whole number of rows, 1 or more",
@@ -197,6 +199,8 @@ class Settings(BaseModel):
     API_RATE_LIMIT: RateLimit
     AUTH_FAILURE_RATE_LIMIT: RateLimit
     LOGIN_RATE_LIMIT: RateLimit
+    LOGIN_ACCOUNT_RATE_LIMIT: RateLimit
+    LOGIN_ADDRESS_RATE_LIMIT: RateLimit
     MODEL_CHECK_SECONDS: SecondsOrZero
     MAX_CONTENT_LENGTH: Positive
     BATCH_MAX_ROWS: Positive

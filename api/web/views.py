@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from datetime import date
 
 from flask import (
@@ -365,7 +367,10 @@ def plan_pdf(firm_id):
     html = render_template("plan/plan.html", firm=firm, result=result, chart=presenter.score_chart(result),
                            groups=presenter.market_groups(result["markets"]),
                            vintages=presenter.flatten_vintages(result.get("data_vintages")), today=date.today())
-    filename = f"piano-export-{firm.id}.pdf" if i18n.lang() == "it" else f"export-plan-{firm.id}.pdf"
+    # named after the firm and the day, as a borsista files it: piano-export-lanificio-bisenzio-2026-12-04.pdf
+    name = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", firm.name).encode("ascii", "ignore")
+                  .decode().lower()).strip("-")[:60] or str(firm.id)
+    filename = f"{'piano-export' if i18n.lang() == 'it' else 'export-plan'}-{name}-{date.today().isoformat()}.pdf"
     return Response(pdf.render(html), mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 

@@ -207,7 +207,9 @@ def test_page_and_plan_show_the_product_the_requirements_and_the_plan(prato):
     import io
 
     from pypdf import PdfReader
-    pdf = PdfReader(io.BytesIO(prato.get(f"/firms/{firm_id}/plan.pdf").data))
+    r = prato.get(f"/firms/{firm_id}/plan.pdf")
+    assert re.search(r'filename="piano-export-cantina-trevigiana-\d{4}-\d{2}-\d{2}\.pdf"', r.headers["Content-Disposition"])
+    pdf = PdfReader(io.BytesIO(r.data))
     text = " ".join(" ".join(p.extract_text() for p in pdf.pages).split())  # table cells wrap their lines
     assert len(pdf.pages) <= 4 and "Come leggere questo piano" in text and "I mercati consigliati" in text
     assert "la Camera di commercio" in text and "Stati Uniti: Registrare lo stabilimento" in text
