@@ -226,13 +226,7 @@ def record_feedback(session, firm: Firm, market: str, status: str, on: date, cha
     the market; else InvalidInput on ``impression_id``, and another Chamber's
     impression reads as not found), otherwise the firm's most recent impression
     showing the market created at or before now (none: not linked)."""
-    errors = unstorable_text({"market": market, "channel_id": channel_id, "revenue_band": revenue_band,
-                              "note": note})
-    if status not in OUTCOME_STATUSES:
-        errors.append(FieldError("status", f"must be one of {', '.join(OUTCOME_STATUSES)}", value=status,
-                                 suggestions=OUTCOME_STATUSES))
-    if errors:
-        raise InvalidInput(errors)
+    _check_outcome({"market": market, "channel_id": channel_id, "revenue_band": revenue_band, "note": note}, status)
     iso3 = resolve_country(market, field="market").iso3
     now = utcnow()
     if impression_id is not None:
@@ -245,6 +239,16 @@ def record_feedback(session, firm: Firm, market: str, status: str, on: date, cha
     fb.impression = impression
     _commit_for_firm(session, firm.id, firm.tenant_id, fb, then)
     return fb
+
+
+def _check_outcome(texts: dict, status: str) -> None:
+    """InvalidInput naming every bad field of an outcome: text the database cannot store, an unknown status."""
+    errors = unstorable_text(texts)
+    if status not in OUTCOME_STATUSES:
+        errors.append(FieldError("status", f"must be one of {', '.join(OUTCOME_STATUSES)}", value=status,
+                                 suggestions=OUTCOME_STATUSES))
+    if errors:
+        raise InvalidInput(errors)
 
 
 def _history_row(fb: Feedback, action: str, user_id: int | None) -> FeedbackHistory:
@@ -261,12 +265,7 @@ def edit_feedback(session, firm: Firm, fb: Feedback, market: str, status: str, o
     ``feedback_history``. Checked like :func:`record_feedback`; a changed market
     is linked to the firm's latest impression showing it when the outcome was
     first recorded. FirmGone if the firm was deleted meanwhile."""
-    errors = unstorable_text({"market": market, "channel_id": channel_id, "note": note})
-    if status not in OUTCOME_STATUSES:
-        errors.append(FieldError("status", f"must be one of {', '.join(OUTCOME_STATUSES)}", value=status,
-                                 suggestions=OUTCOME_STATUSES))
-    if errors:
-        raise InvalidInput(errors)
+    _check_outcome({"market": market, "channel_id": channel_id, "note": note}, status)
     iso3 = resolve_country(market, field="market").iso3
     history = _history_row(fb, "edited", user_id)
     if iso3 != fb.market:

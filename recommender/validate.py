@@ -99,13 +99,9 @@ def unit_parts(serving: pd.DataFrame, mix: dict, unit: dict, exclude: frozenset[
     sector, the product's customer type and demand mix, district evidence on the product family,
     product evidence), with the districts in ``exclude`` and the sources in ``exclude_urls`` left out."""
     p = unit["product"]
-    sectors = _sectors(serving)
-    sector = p.icio_sector if p.icio_sector in sectors else p.model_sector
-    customer = p.default_customer
     value, _ = evidence(p.model_sector, unit["division"], unit["province"], unit["district_slug"],
                         exclude=exclude, data_dir=data_dir, family=p.family)
-    weights = product_demand_weights(p.demand_mix, customer, mix.get(sector, {}))
-    parts = _base_parts(serving, sector, customer, tuple(sorted(weights.items()))).copy()
+    parts = _product_parts(serving, mix, p).copy()
     parts["evidence"] = value.reindex(parts.index).fillna(0.0)
     product_value, _, _ = product_evidence(p.evidence_keys, exclude_urls, data_dir)
     parts["product"] = product_value.reindex(parts.index).fillna(0.0)
@@ -130,6 +126,14 @@ def _base_parts(serving: pd.DataFrame, sector: str, customer: str, mix: tuple) -
     if key not in _BASE:
         _BASE[key] = market_parts(serving, sector, CUSTOMER_DEMAND_TYPES[customer], dict(mix))
     return _BASE[key]
+
+
+def _product_parts(serving: pd.DataFrame, mix: dict, p) -> pd.DataFrame:
+    """A product's parts without evidence, as the engine measures them: its finest sector (where the
+    model has it), its default customer type and its demand mix."""
+    sector = p.icio_sector if p.icio_sector in _sectors(serving) else p.model_sector
+    weights = product_demand_weights(p.demand_mix, p.default_customer, mix.get(sector, {}))
+    return _base_parts(serving, sector, p.default_customer, tuple(sorted(weights.items())))
 
 
 def division_parts(serving: pd.DataFrame, mix: dict, unit: dict, exclude: frozenset[str], data_dir=None) -> pd.DataFrame:
@@ -436,11 +440,8 @@ def hub_check(serving: pd.DataFrame, mix: dict) -> pd.DataFrame:
             continue
         latest = g.sort_values("year").iloc[-1]
         p = product_for(HUB_CLASSES[family], "2022")
-        sectors = _sectors(serving)
-        sector = p.icio_sector if p.icio_sector in sectors else p.model_sector
-        customer = p.default_customer
-        weights = product_demand_weights(p.demand_mix, customer, mix.get(sector, {}))
-        parts = _base_parts(serving, sector, customer, tuple(sorted(weights.items())))
+        parts = _product_parts(serving, mix, p)
+        sector = p.icio_sector if p.icio_sector in _sectors(serving) else p.model_sector
         rows.append({"family": family, "market": iso3, "sector": sector,
                      "model_2022_musd": round(float(parts.loc[iso3, "current_musd"]), 1) if iso3 in parts.index else None,
                      "model_rank": int(parts.loc[iso3, "peers_rank"]) if iso3 in parts.index else None,
