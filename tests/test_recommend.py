@@ -94,6 +94,9 @@ def test_excluding_a_market_removes_it(rec):
     first = base["markets"][0]["iso3"]
     r = recommend(rec, ateco="23.31", province="MO", excluded_markets=[first])
     assert first not in {m["iso3"] for m in r["markets"]} and len(r["markets"]) == 10
+    # said back to the reader, so a mistyped or misread country is visible
+    assert {"iso3": first, "reason": "excluded_by_firm"}.items() <= next(
+        e for e in r["excluded_markets"] if e["iso3"] == first).items()
 
 
 def test_embargoed_markets_are_listed_as_excluded(rec):

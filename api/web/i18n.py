@@ -88,7 +88,7 @@ RULE_KINDS = {"requirement": _l("to do before the first sale"), "monopoly": _l("
 EFFORT = {"low": _l("low"), "medium": _l("medium"), "high": _l("high")}
 MARKET_STATUS = {"new": _l("new market"), "expand": _l("already served: expand")}
 RESTRICTION_LEVELS = {"partial": _l("partial restrictions"), "embargo": _l("embargo"),
-                      "import_ban": _l("import ban for the product")}
+                      "import_ban": _l("import ban for the product"), "excluded_by_firm": _l("left out by the firm")}
 STAND_INS = {"national": _l("national figure"), "regional": _l("regional figure"),
              "province_total": _l("whole-province exports")}
 HORIZONS = {"now": _l("Markets to start with"), "prepare": _l("Markets to prepare for")}

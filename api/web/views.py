@@ -345,6 +345,9 @@ def _recommendation(firm, form: RerankForm):
 def recommendation(firm_id):
     firm = _firm_or_404(firm_id)
     form = RerankForm(formdata=request.args)
+    if not request.args:  # the what-if fields start from the firm's file, not empty
+        for name in ("current_markets", "excluded_markets"):
+            getattr(form, name).data = ", ".join(firm.profile.get(name) or [])
     result, error = _recommendation(firm, form)
     ctx = {"firm": firm, "form": form, "result": result, "error": error,
            "chart": presenter.score_chart(result) if result else None,

@@ -216,6 +216,10 @@ class Recommender:
                     for iso3, restriction in sel.embargoed]
         excluded += [{"iso3": iso3, "reason": "import_ban", "note": rule.rule_en if lang == "en" else rule.rule_it,
                       "rule": rule.to_dict(lang)} for iso3, rule in sel.banned]
+        # the firm's own exclusions, said back (a typed "Inghilterra" is the United Kingdom: the reader sees it)
+        excluded += [{"iso3": iso3, "reason": "excluded_by_firm",
+                      "note": "excluded in the firm's profile" if lang == "en" else "escluso nel profilo dell'impresa"}
+                     for iso3 in profile.excluded_markets]
         rules = rules_for(product.family, product.family_group)
         parts_sector = self.parts_sector(product)
         markets = []
