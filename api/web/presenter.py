@@ -71,7 +71,9 @@ def score_chart(result: dict, label_width: int = 170, plot_width: int = 600, bar
     bars, top = [], 22
     for i, m in enumerate(result.get("markets") or []):
         y = top + i * (bar_height + gap)
-        bar = Bar(m.get("iso3", "?"), i18n.localized(m, "name") or m.get("iso3", "?"), y, m.get("score"))
+        # the bar is the evidence score out of 100; an outcome factor is shown beside the market, not here
+        score = (m.get("outcome") or {}).get("prior_score", m.get("score"))
+        bar = Bar(m.get("iso3", "?"), i18n.localized(m, "name") or m.get("iso3", "?"), y, score)
         x = float(label_width)
         for k in keys:
             v = part_value(m, k)

@@ -289,6 +289,8 @@ def test_result_shapes_are_rendered_defensively(app):
                                     "year": 2024, "quote": "export in crescita"}]},
             {"iso3": "USA", "name_it": "Stati Uniti", "name_en": "United States", "score": 60.0, "horizon": "prepare",
              "needs_level": 3, "parts": {"demand": 0.8}},
+            {"iso3": "NOR", "name_it": "Norvegia", "name_en": "Norway", "score": 130.0, "horizon": "now",
+             "parts": {"demand": 0.6}, "outcome": {"prior_score": 52.0, "reweighting": 1.0, "lift": 2.5}},
         ],
     }
     with app.test_request_context("/"):
@@ -304,6 +306,9 @@ def test_result_shapes_are_rendered_defensively(app):
     assert "richiede maturità digitale 3" in page
     assert "Rapporto distretto" in page and "export in crescita" in page and "2024" in page
     assert "Gravity new" in page and "Domanda" in page  # unknown key: readable fallback
+    # an outcome-adjusted score is never "out of 100" above 100: the evidence score, then the factor
+    assert "52,0 / 100 × 2,50 dopo gli esiti registrati" in page and "130,0" not in page
+    assert "80,5 / 100" in page
     assert presenter.market_groups([{"iso3": "DEU"}]) == [(None, [{"iso3": "DEU"}])]
 
 
