@@ -147,13 +147,16 @@ def market_steps(market_rules: list[tuple[str, str, list[dict]]], lang: str) -> 
 
 def next_steps(maturity, channels: list[dict], lang: str = "it", max_steps: int = 5,
                market_rules: list | None = None, employees: int | None = None, customer: str = "b2b",
-               markets: list[str] | None = None) -> list[Step]:
+               markets: list[str] | None = None, languages: tuple[str, ...] = ()) -> list[Step]:
     """The plan, in order: market requirements, capability steps, channel openings (together at most
     ``max_steps``), then the support programmes the firm is eligible for. ``channels`` are suggestion
-    dicts (reachable, steps_to_reach, name, channel_id...)."""
+    dicts (reachable, steps_to_reach, name, channel_id...). A firm whose ``languages`` (ISO 639-1)
+    include one besides Italian is never told to hire foreign-language staff."""
     en = lang == "en"
     first = market_steps(market_rules or [], lang)
-    steps = first + _capability_steps(maturity, channels, lang, max_steps)[: max_steps - len(first)]
+    speaks_foreign = any(code != "it" for code in languages)
+    steps = first + _capability_steps(maturity, channels, lang, max_steps,
+                                      speaks_foreign)[: max_steps - len(first)]
     for p in eligible_programmes(employees, maturity.level, customer, markets or [], channels)[:MAX_SUPPORT_STEPS]:
         it = f"{p['name_it']}: {p['what_it_gives_it']}"
         en_text = f"{p['name_en']}: {p['what_it_gives_en']}"
@@ -169,12 +172,15 @@ def _cap_step(cap: str, lang: str, unlocks: str = "") -> Step:
                 effort=(eff_en if e else eff_it) + ESTIMATE[e], unlocks=unlocks)
 
 
-def _capability_steps(maturity, channels: list[dict], lang: str, max_steps: int) -> list[Step]:
+def _capability_steps(maturity, channels: list[dict], lang: str, max_steps: int,
+                      speaks_foreign: bool = False) -> list[Step]:
     e = lang == "en"
     answers = getattr(maturity, "answers", None) or {}
     have = {k for k, v in answers.items() if v}
     if not answers:  # only a level: assume nothing beyond what the level implies at minimum
         have = set(ORDER[: {1: 0, 2: 1, 3: 3, 4: 6}[maturity.level]])
+    if speaks_foreign:  # the firm file says so: the questionnaire's "no" is about staff, the file about people
+        have.add("foreign_language_staff")
     # the channels the plan opens: reachable ones first, never one two maturity levels above the firm
     focus = sorted((c for c in channels if c.get("min_maturity", 1) <= maturity.level + 1),
                    key=lambda c: not c.get("reachable", True))[:3]

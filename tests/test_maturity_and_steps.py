@@ -80,3 +80,11 @@ def test_channels_only_where_they_operate():
     assert "amazon-de" not in fra and "amazon-fr" in fra and "google-ads" in fra
     chn = {c["channel_id"] for c in channels_for_market("CHN", MACHINERY, "b2b", assess(level=4), k=None)}
     assert "google-ads" not in chn and "linkedin" not in chn
+
+
+def test_a_firm_that_speaks_foreign_languages_is_not_told_to_hire_for_them():
+    m = assess(answers={q: q != "foreign_language_staff" for q in QUESTION_IDS})
+    ids = [s.id for s in next_steps(m, [])]
+    assert ids[0] == "foreign_language_staff"
+    assert "foreign_language_staff" not in [s.id for s in next_steps(m, [], languages=("en", "de", "fr"))]
+    assert [s.id for s in next_steps(m, [], languages=("it",))] == ids  # Italian alone is not a foreign language

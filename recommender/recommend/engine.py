@@ -293,7 +293,7 @@ class Recommender:
         steps = next_steps(m, top_channels, lang=lang, market_rules=[
             (mk["iso3"], mk["name_en" if lang == "en" else "name_it"], [w for w in mk["warnings"] if w.get("step")])
             for mk in markets], employees=profile.employees, customer=customer,
-            markets=[mk["iso3"] for mk in markets])
+            markets=[mk["iso3"] for mk in markets], languages=profile.languages)
         w = self.weights
         return {
             "firm": profile.to_dict() | {"customer_type": customer,
