@@ -64,7 +64,8 @@ def part_value(market: dict, key: str) -> float | None:
 
 def score_chart(result: dict, label_width: int = 170, plot_width: int = 600, bar_height: int = 18,
                 gap: int = 8) -> Chart:
-    keys = part_keys(result)
+    # a part the fitted weights leave out (weight 0) draws nothing: no colour, no legend entry
+    keys = [k for k in part_keys(result) if result["scoring"]["weights"][k] > 0]
     weights = result["scoring"]["weights"] if keys else {}
     total_w = sum(weights[k] for k in keys) or 1.0
     colors = {k: PALETTE[i % len(PALETTE)] for i, k in enumerate(keys)}

@@ -310,6 +310,10 @@ def test_result_shapes_are_rendered_defensively(app):
     assert "52,0 / 100 × 2,50 dopo gli esiti registrati" in page and "130,0" not in page
     assert "80,5 / 100" in page
     assert presenter.market_groups([{"iso3": "DEU"}]) == [(None, [{"iso3": "DEU"}])]
+    with app.test_request_context("/"):  # a part the fitted weights drop gets no colour or legend entry
+        chart = presenter.score_chart({"scoring": {"weights": {"demand": 0.0, "gravity_new": 1.0}},
+                                       "markets": [{"iso3": "DEU", "parts": {"demand": 0.9, "gravity_new": 0.5}}]})
+    assert [w for _, _, w in chart.legend] == [1.0] and [s.key for s in chart.bars[0].segments] == ["gravity_new"]
 
 
 def test_users_cli(app):
