@@ -261,3 +261,21 @@ def localized(d: dict, field: str):
     if value:
         return value
     return d.get(field) if lang() == "en" else None
+
+# The abbreviations the pages use, explained once at the foot of the recommendation.
+GLOSSARY = (
+    ("ATECO", _l("the Italian classification of economic activities (ISTAT), the Italian version of the EU's NACE")),
+    ("ICIO", _l("OECD Inter-Country Input-Output tables: what each country's sector sells to each other "
+                "country; here the flows of 2022 between 80 countries")),
+    ("WIOD", _l("World Input-Output Database: the same kind of table for 1995-2011, used to learn how "
+                "shares change over five years")),
+    ("PPML", _l("Poisson pseudo-maximum likelihood: the gravity model that says how much trade a market should "
+                "have given its size, distance, language and borders")),
+    ("CEPII", _l("French research centre whose distances, languages and borders between countries are used")),
+    ("LPI", _l("World Bank Logistics Performance Index (2016): how easily goods move in and out of a country")),
+    ("Findex", _l("World Bank Global Findex (2021): share of adults who bought something online")),
+    ("B2B / B2C", _l("selling to businesses / selling to consumers")),
+    ("HS", _l("Harmonized System: the customs codes of goods, used to tie an ATECO code to products")),
+    ("FBA", _l("Fulfilment by Amazon: Amazon stores the goods, ships them and handles returns")),
+    ("RFQ", _l("Request for quotation: on B2B platforms a buyer posts what it needs and sellers send offers")),
+)
