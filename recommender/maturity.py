@@ -67,8 +67,18 @@ class Maturity:
         return self.answers.get(capability)
 
 
+# level -> (lowest, highest) number of "yes" out of 12, the DII bands of the module docstring
+LEVEL_BANDS: dict[int, tuple[int, int]] = {1: (0, 3), 2: (4, 6), 3: (7, 9), 4: (10, 12)}
+
+
 def level_of_score(score: int) -> int:
-    return 1 if score <= 3 else 2 if score <= 6 else 3 if score <= 9 else 4
+    return next(level for level, (low, high) in LEVEL_BANDS.items() if low <= score <= high)
+
+
+def yes_to_next_level(score: int) -> int | None:
+    """How many more "yes" answers reach the next level; None at the top level."""
+    level = level_of_score(score)
+    return LEVEL_BANDS[level + 1][0] - score if level < 4 else None
 
 
 def _as_bool(value) -> bool | None:

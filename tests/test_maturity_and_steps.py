@@ -88,3 +88,10 @@ def test_a_firm_that_speaks_foreign_languages_is_not_told_to_hire_for_them():
     assert ids[0] == "foreign_language_staff"
     assert "foreign_language_staff" not in [s.id for s in next_steps(m, [], languages=("en", "de", "fr"))]
     assert [s.id for s in next_steps(m, [], languages=("it",))] == ids  # Italian alone is not a foreign language
+
+
+@pytest.mark.parametrize("score, level, more", [(0, 1, 4), (3, 1, 1), (4, 2, 3), (6, 2, 1), (7, 3, 3),
+                                                (9, 3, 1), (10, 4, None), (12, 4, None)])
+def test_levels_and_the_yes_answers_to_the_next_one(score, level, more):
+    from recommender.maturity import level_of_score, yes_to_next_level
+    assert level_of_score(score) == level and yes_to_next_level(score) == more

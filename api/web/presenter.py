@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from api.web import i18n
+from recommender import maturity
 
 # colour-blind-safe palette (Okabe-Ito), dark enough for white text
 PALETTE = ("#0b5394", "#b45f06", "#38761d", "#741b47", "#5b5b5b", "#7f6000", "#134f5c", "#990000")
@@ -215,3 +216,15 @@ def flatten_vintages(vintages: dict, prefix: str = "") -> list[tuple[str, str]]:
         else:
             out.append((name, i18n.label(i18n.VINTAGE_TEXTS, v) if v in i18n.VINTAGE_TEXTS else str(v)))
     return out
+
+
+def maturity_reading(history) -> dict | None:
+    """What the latest questionnaire's level means: its band of "yes" out of 12 and how many more
+    "yes" reach the next level (None at level 4). None without a questionnaire."""
+    if not history:
+        return None
+    score = int(history[0].score)
+    level = maturity.level_of_score(score)
+    low, high = maturity.LEVEL_BANDS[level]
+    more = maturity.yes_to_next_level(score)
+    return {"level": level, "low": low, "high": high, "more": more, "next": level + 1 if more else None}

@@ -218,7 +218,7 @@ def _firm_page(firm, outcome_form, status=200):
     latest = registry.latest_recommendation(g.db, firm)
     return render_template("firms/detail.html", firm=firm, history=history, outcomes=outcomes, latest=latest,
                            form=outcome_form, outcome_history=registry.feedback_history(g.db, firm),
-                           understood=presenter.understood(firm),
+                           understood=presenter.understood(firm), reading=presenter.maturity_reading(history),
                            channel_name=presenter.channel_name), status
 
 

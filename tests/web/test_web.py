@@ -152,9 +152,12 @@ def test_questionnaire_history_moves_the_level(app, prato):
     low = {**{q: "no" for q in QUESTION_IDS}, "website": "yes", "social_accounts": "unknown"}
     r = prato.post(f"/firms/{firm_id}/questionnaire", low)
     assert r.status_code == 302
+    page = text_of(prato.get(f"/firms/{firm_id}").text)  # the level is explained, with what would raise it
+    assert 'Il livello 1 corrisponde a 0-3 "sì" su 12' in page and 'Con 3 "sì" in più si arriva al livello 2' in page
     r = prato.post(f"/firms/{firm_id}/questionnaire", ALL_YES)
     page = text_of(prato.get(f"/firms/{firm_id}").text)
     assert "Come è cambiato il livello" in page and "4/4 · molto alta" in page and "1/4 · molto bassa" in page
+    assert "È il livello più alto." in page
     today = datetime.now(ZoneInfo("Europe/Rome")).date()
     assert f"{today.day} {MONTHS_IT[today.month - 1]} {today.year}" in page  # dates in Italian
     # incomplete answers are refused with the reason
