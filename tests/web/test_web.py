@@ -312,7 +312,7 @@ def test_result_shapes_are_rendered_defensively(app):
     # an outcome-adjusted score is never "out of 100" above 100: the evidence score, then the factor
     assert "52,0 / 100 × 2,50 dopo gli esiti registrati" in page and "130,0" not in page
     assert "80,5 / 100" in page
-    assert "Parole e sigle" in page and "PPML pseudo-massima verosimiglianza di Poisson" in page
+    assert "Ogni parte va da 0% a 100%" in page and "Parole e sigle" in page and "PPML pseudo-massima verosimiglianza di Poisson" in page
     assert presenter.market_groups([{"iso3": "DEU"}]) == [(None, [{"iso3": "DEU"}])]
     with app.test_request_context("/"):  # a part the fitted weights drop gets no colour or legend entry
         chart = presenter.score_chart({"scoring": {"weights": {"demand": 0.0, "gravity_new": 1.0}},
