@@ -26,6 +26,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
@@ -307,14 +308,21 @@ def questionnaire(firm_id):
     else:
         form = QuestionnaireForm()
     if form.validate_on_submit():
+        answers = form.answers()
         try:
-            row = registry.save_assessment(g.db, firm, form.answers(), user_id=current_user.id)
+            row = registry.save_assessment(g.db, firm, answers, user_id=current_user.id)
         except InvalidInput as exc:
             g.db.rollback()
             attach_errors(form, exc)
         else:
             flash(_("Questionnaire saved: web maturity %(level)s of 4 (%(label)s), %(score)s yes out of 12.",
                     level=row.level, label=i18n.level_label(row.level), score=row.score), "success")
+            unknown = [q for q in QUESTIONS if answers.get(q.id) is None]
+            if unknown:  # a partial submit says what is still open and what it means for the level
+                texts = "; ".join(q.text_en if i18n.lang() == "en" else q.text_it for q in unknown)
+                flash(ngettext("%(num)d answer left as \"don't know\" counts as \"not yet\" until answered: %(questions)s",
+                               "%(num)d answers left as \"don't know\" count as \"not yet\" until answered: "
+                               "%(questions)s", len(unknown), questions=texts), "info")
             return redirect(url_for("web.firm", firm_id=firm.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("firms/questionnaire.html", firm=firm, form=form, questions=QUESTIONS,

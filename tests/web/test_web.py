@@ -152,7 +152,8 @@ def test_questionnaire_history_moves_the_level(app, prato):
     low = {**{q: "no" for q in QUESTION_IDS}, "website": "yes", "social_accounts": "unknown"}
     r = prato.post(f"/firms/{firm_id}/questionnaire", low)
     assert r.status_code == 302
-    page = text_of(prato.get(f"/firms/{firm_id}").text)  # the level is explained, with what would raise it
+    page = text_of(prato.get(f"/firms/{firm_id}").text)
+    assert '1 risposta "non so" conta come "non ancora" finché non si risponde: Ha account social' in page  # the level is explained, with what would raise it
     assert 'Il livello 1 corrisponde a 0-3 "sì" su 12' in page and 'Con 3 "sì" in più si arriva al livello 2' in page
     r = prato.post(f"/firms/{firm_id}/questionnaire", ALL_YES)
     page = text_of(prato.get(f"/firms/{firm_id}").text)
