@@ -253,9 +253,8 @@ def _check_outcome(texts: dict, status: str) -> None:
 
 def _history_row(fb: Feedback, action: str, user_id: int | None) -> FeedbackHistory:
     return FeedbackHistory(tenant_id=fb.tenant_id, firm_id=fb.firm_id, feedback_id=fb.id, action=action,
-                           user_id=user_id, changed_at=utcnow(), market=fb.market, channel_id=fb.channel_id,
-                           status=fb.status, date=fb.date, revenue_band=fb.revenue_band, note=fb.note,
-                           impression_id=fb.impression_id, recorded_at=fb.created_at)
+                           user_id=user_id, changed_at=utcnow(), impression_id=fb.impression_id,
+                           recorded_at=fb.created_at, **{f: getattr(fb, f) for f in Feedback.FIELDS})
 
 
 def edit_feedback(session, firm: Firm, fb: Feedback, market: str, status: str, on: date,

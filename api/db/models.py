@@ -126,18 +126,25 @@ class Impression(Base):
         return next((m["rank"] for m in self.markets if m.get("iso3") == iso3), None)
 
 
-class Feedback(Base):
-    __tablename__ = "feedback"
-    __table_args__ = {"sqlite_autoincrement": True}  # a deleted row's id is never reused
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
-    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+class OutcomeFields:
+    """What an outcome says: the columns a current outcome (``Feedback``) and each of its earlier
+    versions (``FeedbackHistory``) share, so the two tables cannot drift apart."""
+
+    FIELDS = ("market", "channel_id", "status", "date", "revenue_band", "note")
     market: Mapped[str] = mapped_column(String(3))
     channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str] = mapped_column(String(20))
     date: Mapped[date] = mapped_column(Date)
     revenue_band: Mapped[str | None] = mapped_column(String(20), nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Feedback(OutcomeFields, Base):
+    __tablename__ = "feedback"
+    __table_args__ = {"sqlite_autoincrement": True}  # a deleted row's id is never reused
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # the impression this outcome follows (the firm's latest one showing the market), if any
     impression_id: Mapped[int | None] = mapped_column(ForeignKey("impressions.id", ondelete="SET NULL"),
@@ -150,7 +157,7 @@ class Feedback(Base):
         return self.impression.rank_of(self.market) if self.impression is not None else None
 
 
-class FeedbackHistory(Base):
+class FeedbackHistory(OutcomeFields, Base):
     """An outcome as it was before someone edited or deleted it (web app): the
     feedback table holds the current outcomes (what training reads); this one
     keeps every earlier version, with who changed it and when."""
@@ -164,12 +171,6 @@ class FeedbackHistory(Base):
     action: Mapped[str] = mapped_column(String(10))  # edited | deleted
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    market: Mapped[str] = mapped_column(String(3))
-    channel_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    status: Mapped[str] = mapped_column(String(20))
-    date: Mapped[date] = mapped_column(Date)
-    revenue_band: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    note: Mapped[str | None] = mapped_column(Text, nullable=True)
     impression_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when the outcome was first recorded
 
