@@ -60,7 +60,23 @@ class DistrictSchema(pa.DataFrameModel):
         coerce = True
 
 
-class DistrictDestinationSchema(pa.DataFrameModel):
+class CitedDestinationSchema(pa.DataFrameModel):
+    """The columns every sourced destination row carries (district and product tables alike)."""
+
+    year: Series[int] = pa.Field(ge=1990, le=2030)
+    rank: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1)
+    iso3: Series[str] = pa.Field(str_matches=r"^[A-Z]{3}$")
+    in_model: Series[bool]
+    value_or_share: Series[str] = pa.Field(nullable=True)
+    source_title: Series[str] = pa.Field(str_length={"min_value": 3})
+    source_url: Series[str] = pa.Field(str_matches=r"^https?://")
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+class DistrictDestinationSchema(CitedDestinationSchema):
     district_name: Series[str] = pa.Field(str_length={"min_value": 3})
     district_slugs: Series[str] = pa.Field(nullable=True, str_matches=r"^([a-z0-9-]+(;[a-z0-9-]+)*)?$")
     provinces: Series[str] = pa.Field(str_matches=r"^[A-Z]{2}(;[A-Z]{2})*$")
@@ -71,13 +87,6 @@ class DistrictDestinationSchema(pa.DataFrameModel):
     origin: Series[str] = pa.Field(isin=["shared", "curated"])
     product: Series[str]
     stand_in: Series[str] = pa.Field(nullable=True, isin=["", "national", "regional", "province_total"])
-    year: Series[int] = pa.Field(ge=1990, le=2030)
-    rank: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1)
-    iso3: Series[str] = pa.Field(str_matches=r"^[A-Z]{3}$")
-    in_model: Series[bool]
-    value_or_share: Series[str] = pa.Field(nullable=True)
-    source_title: Series[str] = pa.Field(str_length={"min_value": 3})
-    source_url: Series[str] = pa.Field(str_matches=r"^https?://")
     quote: Series[str] = pa.Field(nullable=True)
 
     class Config:
@@ -137,7 +146,7 @@ class ProductProfileSchema(pa.DataFrameModel):
         coerce = True
 
 
-class ProductDestinationSchema(pa.DataFrameModel):
+class ProductDestinationSchema(CitedDestinationSchema):
     """A foreign market a public source names as a destination of an Italian product."""
 
     product_family: Series[str] = pa.Field(str_matches=r"^[a-z_]+$")
@@ -146,13 +155,6 @@ class ProductDestinationSchema(pa.DataFrameModel):
     hs_prefixes: Series[str] = pa.Field(nullable=True)
     scope: Series[str] = pa.Field(isin=["national", "regional", "consortium", "association", "district"])
     area: Series[str] = pa.Field(nullable=True)
-    year: Series[int] = pa.Field(ge=1990, le=2030)
-    rank: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1)
-    iso3: Series[str] = pa.Field(str_matches=r"^[A-Z]{3}$")
-    in_model: Series[bool]
-    value_or_share: Series[str] = pa.Field(nullable=True)
-    source_title: Series[str] = pa.Field(str_length={"min_value": 3})
-    source_url: Series[str] = pa.Field(str_matches=r"^https?://")
     quote: Series[str] = pa.Field(str_length={"min_value": 1, "max_value": 200})
     as_of: Series[str] = pa.Field(str_matches=r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
