@@ -24,6 +24,7 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from api.db.models import Feedback, FeedbackHistory, Firm, Impression, MaturityAssessment, StoredRecommendation, utcnow
@@ -33,6 +34,7 @@ from recommender.errors import FieldError, InvalidInput
 from recommender.lookups import resolve_country
 from recommender.maturity import assess
 from recommender.outcomes.impressions import impression_from_result
+from recommender.outcomes.registry import UNPROMPTED_STATUSES, served_markets
 
 # profile keys stored in Firm.profile (everything a FirmProfile takes except the name)
 PROFILE_FIELDS = ("ateco", "province", "district", "customer_type", "current_markets", "excluded_markets",
@@ -365,7 +367,30 @@ def recommend_for_firm(recommender, firm: Firm, overrides: dict | None = None, k
     profile = {k2: v for k2, v in profile.items() if v not in (None, "", [])}
     _check_text(profile)
     return recommender.recommend(firm_profile({**profile, "name": firm.name}), k=k, lang=lang,
-                                 tenant=firm.tenant_id, explore=explore)
+                                 tenant=firm.tenant_id, explore=explore, registered=registry_row(recommender, firm))
+
+
+def registry_row(recommender, firm: Firm) -> frozenset | None:
+    """The firm's own row in the registry evidence the serving model learned from (its listed
+    markets plus the markets of its unprompted outcomes, as training counts them), so that its
+    own ranking leaves it out; None when the model has no registry evidence or the firm was
+    registered after the registries were read (``read_at``)."""
+    registry = getattr(recommender, "registry", None)
+    if registry is None or firm.created_at is None:
+        return None
+    read_at = datetime.fromisoformat(registry.params["read_at"])
+    created = firm.created_at if firm.created_at.tzinfo else firm.created_at.replace(tzinfo=read_at.tzinfo)
+    if created > read_at:
+        return None
+    session = object_session(firm)
+    own = set(session.scalars(select(Feedback.market).where(
+        Feedback.firm_id == firm.id, Feedback.status.in_(UNPROMPTED_STATUSES), Feedback.created_at <= read_at)))
+    if own:  # the impressions are read only when there is an outcome they could have prompted
+        own -= {m.get("iso3") for markets in session.scalars(
+            select(Impression.markets).where(Impression.firm_id == firm.id, Impression.created_at <= read_at))
+            for m in markets}
+    listed = firm_profile({**firm.profile, "name": firm.name}).current_markets  # ISO3, as training reads them
+    return served_markets(listed, own)
 
 
 def _trim_history(session, firm_id: int, keep: int) -> None:

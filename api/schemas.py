@@ -121,7 +121,12 @@ class Recommendation(Schema):
                                                    "which sector or product each part is measured on"})
     maturity = fields.Dict()
     demand_weights = fields.Dict(keys=fields.String(), values=fields.Float())
-    markets = fields.List(fields.Dict())
+    markets = fields.List(fields.Dict(), metadata={
+        "description": "best first; each market's `outcome` (null when nothing moved it) gives `prior_score` (the "
+                       "market model's score), `registry` (where firms of the same product registered with the "
+                       "Chambers already sell: level local or national, firms, firms_selling (null below 5), lift, "
+                       "factor; the firm's own row left out), `reweighting`, `lift` and `evidence` of recorded "
+                       "outcomes; the `score` shown is prior_score × registry factor × outcome factor"})
     horizons = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
     excluded_markets = fields.List(fields.Dict())
     channels = fields.List(fields.Dict())
@@ -281,11 +286,14 @@ class ImpressionMarket(Schema):
     iso3 = fields.String()
     rank = fields.Integer(metadata={"description": "position shown (1 = first)"})
     score = fields.Float(metadata={"description": "the score shown"})
-    prior_score = fields.Float(metadata={"description": "the market model's score before outcome adjustments"})
+    prior_score = fields.Float(metadata={"description": "the market model's score times the registry factor, "
+                                                        "before outcome adjustments (what trials are measured "
+                                                        "against)"})
     explored = fields.Boolean(metadata={"description": "shown in an exploration slot"})
     parts = fields.Dict(keys=fields.String(), values=fields.Float(), metadata={
-        "description": "the parts of the market score when shown (peers, forecast, unrealised, evidence), what "
-                       "the outcome model re-weighs; absent from impressions logged before they were kept"})
+        "description": "the parts of the market score when shown (peers, forecast, unrealised, evidence, product) "
+                       "and `registry`, the log of the registry factor (where registered firms sell; absent: none): "
+                       "what the outcome model re-weighs; absent from impressions logged before they were kept"})
     channels = fields.List(fields.Nested(ImpressionChannel))
 
 

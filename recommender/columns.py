@@ -48,6 +48,10 @@ PART_PREFIX = "part_"        # part_<name>: a part of the market score when show
 SUCCESS = "success"          # 1 first sale, 0 abandoned
 OUTCOME_DATE = "date"
 IMPRESSION = "impression_id"
+# Registry evidence (recommender.outcomes.registry): where registered firms already sell
+FAMILY = "family"            # the product family (recommender.products), e.g. footwear
+SERVED = "markets"           # the markets a registered firm serves (current + unprompted outcomes)
+REGISTRY_PART = "registry"   # log of the registry factor on a market's score: a part outcomes may re-weigh
 
 # Registry scoring (recommender.batch): the input file's columns, as the API's CSV
 # upload has them (the 12 questionnaire ids of recommender.maturity come after these)

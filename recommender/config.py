@@ -13,6 +13,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # the outcome model's learning curves on the labelled simulation (benchmarks/outcome_learning_curves.py)
 LEARNING_CURVES_FILE = PROJECT_ROOT / "docs" / "outcome_learning_curves.md"
+# ... and the registry evidence's (benchmarks/registry_learning_curves.py)
+REGISTRY_CURVES_FILE = PROJECT_ROOT / "docs" / "registry_learning_curves.md"
 
 
 def data_dir() -> Path:

@@ -220,6 +220,9 @@ def _database(path, impressions, feedback):
                 "sector TEXT, locality TEXT, maturity_level INT, size_class TEXT, markets TEXT)")
     con.execute("CREATE TABLE feedback (id INTEGER PRIMARY KEY, tenant_id INT, firm_id INT, market TEXT, "
                 "channel_id TEXT, status TEXT, date TEXT, impression_id INT)")
+    con.execute("CREATE TABLE firms (id INTEGER PRIMARY KEY, tenant_id INT, profile TEXT, created_at TEXT)")
+    for firm in sorted({(imp[C.TENANT], imp[C.FIRM]) for imp in impressions}):  # no markets listed: not exporting
+        con.execute("INSERT INTO firms VALUES (?,?,?,?)", (firm[1], firm[0], json.dumps(SASSUOLO), "2026-05-01"))
     for imp in impressions:
         con.execute("INSERT INTO impressions VALUES (?,?,?,?,?,?,?,?,?)",
                     (imp["id"], imp[C.TENANT], imp[C.FIRM], imp["created_at"], imp[C.SECTOR], imp[C.LOCALITY],
@@ -253,7 +256,8 @@ def test_train_outcomes_writes_a_verified_version_and_promotes_it(tmp_path, rec)
     assert section["base_version"] == base and section["replay"]["evaluated"] is False
     card = (models / "test.o1" / "MODEL_CARD.md").read_text()
     assert "## Outcome model" in card and "learned from 12 feedback rows" in card.lower()
-    assert card.count("SIMULATION (not data)") == 1  # the learning curves once, in whichever section has them
+    # the outcome learning curves once, in whichever section has them
+    assert card.count("closed by the outcome model") == 1
     served = Recommender(loaded).recommend(p, k=10, tenant=1)
     assert served["outcomes"]["version"] == "test.o1"
     assert [m["iso3"] for m in served["markets"]].index(shown[0]) > 0

@@ -63,7 +63,9 @@ def metrics():
 def model():
     """The serving model: version, score weights and how they were fitted, forecast and
     real-destination metrics against the baselines (with CIs), data sources, and the
-    outcome model (`outcomes`: what it learned from; null when the model has none)."""
+    outcome model (`outcomes`: what it learned from, i.e. prompted trials, unprompted
+    outcomes and the registries' firms and cells, its fitted scalars and checks; null when
+    the model has none)."""
     rec = current_app.extensions["model_holder"].get()
     man = rec.model.manifest
     metrics = dict(man["metrics"], districts={k: v for k, v in man["metrics"]["districts"].items() if k != "per_unit"})

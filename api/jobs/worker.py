@@ -126,7 +126,7 @@ class Worker:
         beat.start()
         try:
             rec = self.models.get()
-            s = score_file(files.input, files.result, files.errors, k=job.k, lang=job.lang,
+            s = score_file(files.input, files.result, files.errors, k=job.k, lang=job.lang, tenant=job.tenant_id,
                            workers=self.cfg["JOB_PROCESSES"], chunk_rows=self.cfg["JOB_CHUNK_ROWS"],
                            recommender=rec, models_dir=self.cfg.get("MODELS_DIR"), on_chunk=on_chunk,
                            progress_bar=False)

@@ -87,14 +87,16 @@ def output_format(path: Path) -> str:
 
 def score_file(input_path, output_path, errors_path=None, *, k: int = 10, lang: str = "it", workers: int = 1,
                chunk_rows: int = DEFAULT_CHUNK_ROWS, recommender: Recommender | None = None, models_dir=None,
-               on_chunk: Callable[[Progress], None] | None = None, progress_bar: bool | None = None) -> Summary:
+               on_chunk: Callable[[Progress], None] | None = None, progress_bar: bool | None = None,
+               tenant: int | None = None) -> Summary:
     """Score every row of ``input_path`` into ``output_path`` (.parquet or .csv)
     and ``errors_path`` (default: OUTPUT's name with ``.errors``). Raises
     InvalidInput for a file that cannot be read as a whole (bad header...) or
     bad arguments. ``recommender``: use this loaded one in this process (and
     its model version in worker processes); else the current model of
     ``models_dir``. ``progress_bar``: tqdm's ``disable`` inverted (None: only
-    on a terminal)."""
+    on a terminal). ``tenant``: the Chamber running the job (its own view of the
+    registry evidence and market outcomes; None: the shared, k-anonymous one)."""
     started = time.monotonic()
     output = Path(output_path)
     errors = Path(errors_path) if errors_path else errors_path_for(output)
@@ -109,7 +111,8 @@ def score_file(input_path, output_path, errors_path=None, *, k: int = 10, lang: 
 
     parts = Path(f"{output}.parts")
     manifest = {"format": MANIFEST_FORMAT, "input_sha256": inp.sha256, "input_bytes": inp.size, "k": k,
-                "lang": lang, "chunk_rows": chunk_rows, "output_format": fmt, "model_version": version}
+                "lang": lang, "chunk_rows": chunk_rows, "output_format": fmt, "model_version": version,
+                "tenant": tenant}
     _prepare_parts(parts, manifest)
     state = Progress(rows_estimate=inp.rows_estimate)
 
@@ -131,11 +134,11 @@ def score_file(input_path, output_path, errors_path=None, *, k: int = 10, lang: 
                 if on_chunk is not None:
                     on_chunk(state)
 
-            job = _ChunkJob(inp.header, inp.list_separators, k, lang, fmt, str(parts))
+            job = _ChunkJob(inp.header, inp.list_separators, k, lang, fmt, str(parts), tenant)
             if workers == 1:
                 from recommender.batch.score import ChunkScorer
                 scorer = ChunkScorer(recommender or _load(version, models_dir), inp.header, inp.list_separators,
-                                     k, lang)
+                                     k, lang, tenant)
                 for i, rows in chunks:
                     counts = _read_done(parts, i)
                     resumed = counts is not None
@@ -207,6 +210,7 @@ class _ChunkJob:
     lang: str
     fmt: str
     parts: str
+    tenant: int | None = None
 
     def run(self, scorer, i: int, rows) -> dict:
         """Score chunk i and commit it: both parts, then its done marker."""
@@ -229,7 +233,8 @@ def _init_worker(job: _ChunkJob, version: str, models_dir) -> None:
     from recommender.batch.score import ChunkScorer
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     _WORKER["job"] = job
-    _WORKER["scorer"] = ChunkScorer(_load(version, models_dir), job.header, job.list_separators, job.k, job.lang)
+    _WORKER["scorer"] = ChunkScorer(_load(version, models_dir), job.header, job.list_separators, job.k, job.lang,
+                                    job.tenant)
 
 
 def _score_in_worker(i: int, rows) -> dict:

@@ -101,11 +101,13 @@ def _value_text(value) -> str:
 
 
 class ChunkScorer:
-    """Scores chunks of one file's rows with one recommender, k and language."""
+    """Scores chunks of one file's rows with one recommender, k, language and Chamber view
+    (``tenant``: the Chamber running the job, None for the shared view)."""
 
-    def __init__(self, recommender: Recommender, header: list[str], list_separators: str, k: int, lang: str):
+    def __init__(self, recommender: Recommender, header: list[str], list_separators: str, k: int, lang: str,
+                 tenant: int | None = None):
         recommender.check_arguments(k, lang)
-        self.rec, self.k, self.lang = recommender, k, lang
+        self.rec, self.k, self.lang, self.tenant = recommender, k, lang, tenant
         self.version = recommender.model.version
         self.checker = RowChecker(header, list_separators)
         self.market_list = list(recommender.market_index)
@@ -129,7 +131,7 @@ class ChunkScorer:
         key = rec.ranking_key(profile)
         span = self.rankings.where.get(key)
         if span is None:
-            span = self.rankings.add(key, rec.ranking(profile, self.k, self.lang))
+            span = self.rankings.add(key, rec.ranking(profile, self.k, self.lang, self.tenant))
         lang_id, new = self.languages(profile.languages)
         if new:
             levels = rec.needs_levels(profile.languages)

@@ -16,6 +16,7 @@ IMPRESSIONS_SQL = text("SELECT id, tenant_id, firm_id, created_at, sector, local
                        "markets FROM impressions ORDER BY id")
 FEEDBACK_SQL = text("SELECT id, tenant_id, firm_id, market, channel_id, status, date, impression_id "
                     "FROM feedback ORDER BY id")
+FIRMS_SQL = text("SELECT id, tenant_id, profile, created_at FROM firms ORDER BY id")
 
 
 def _shown(database_url: str) -> str:
@@ -27,13 +28,16 @@ def _shown(database_url: str) -> str:
         return "the --outcomes database URL"
 
 
-def read_outcomes(database_url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(impressions, feedback) as the frames :func:`recommender.outcomes.trials.build_trials` takes."""
+def read_outcomes(database_url: str, with_firms: bool = False):
+    """(impressions, feedback) as the frames :func:`recommender.outcomes.trials.build_trials` takes;
+    with ``with_firms`` also the registered firms (columns tenant, firm, profile as a dict,
+    created_at) that :mod:`recommender.outcomes.registry` learns from."""
     try:
         engine = create_engine(database_url)
         with engine.connect() as conn:
             imps = pd.DataFrame(conn.execute(IMPRESSIONS_SQL).mappings().all())
             fb = pd.DataFrame(conn.execute(FEEDBACK_SQL).mappings().all())
+            firms = pd.DataFrame(conn.execute(FIRMS_SQL).mappings().all()) if with_firms else None
         engine.dispose()
     except Exception as exc:  # bad URL, unreachable server, tables missing (not migrated)
         reason = (str(exc).splitlines() or [""])[0][:300]
@@ -46,4 +50,9 @@ def read_outcomes(database_url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         imps["markets"] = [json.loads(m) if isinstance(m, str) else m for m in imps["markets"]]
     fb = fb.rename(columns={"tenant_id": C.TENANT, "firm_id": C.FIRM}) if len(fb) else pd.DataFrame(
         columns=["id", C.TENANT, C.FIRM, C.MARKET, C.CHANNEL, "status", C.OUTCOME_DATE, C.IMPRESSION])
-    return imps, fb
+    if not with_firms:
+        return imps, fb
+    firms = (firms.rename(columns={"id": C.FIRM, "tenant_id": C.TENANT}) if len(firms)
+             else pd.DataFrame(columns=[C.FIRM, C.TENANT, "profile", "created_at"]))
+    firms["profile"] = [json.loads(p) if isinstance(p, str) else p for p in firms["profile"]]
+    return imps, fb, firms

@@ -11,7 +11,9 @@ service stores the impression beside the firm's id inside its Chamber.
 
 from __future__ import annotations
 
-from recommender.columns import SCORE_PARTS
+import math
+
+from recommender.columns import REGISTRY_PART, SCORE_PARTS
 
 SIZE_CLASSES = ("1-9", "10-49", "50-249", "GE250")  # Eurostat enterprise size classes (persons employed)
 UNKNOWN_SIZE = "unknown"
@@ -37,6 +39,24 @@ def locality(district: str | None, province: str | None) -> str | None:
     return f"prov:{province}" if province else None
 
 
+def impression_market(m: dict) -> dict:
+    """What an impression logs of one market of a recommendation (see :func:`impression_from_result`)."""
+    learned = m.get("outcome") or {}
+    registry = learned.get("registry")
+    return {
+        "iso3": m["iso3"], "rank": m["rank"], "score": m["score"],
+        # the prior trials are measured against: the market model's score times the registry factor
+        "prior_score": (round(learned["prior_score"] * (registry or {}).get("factor", 1.0), 4)
+                        if learned.get("prior_score") is not None else m["score"]),
+        "explored": bool(m.get("explored", False)),
+        "parts": {p: m["parts"][p] for p in SCORE_PARTS if p in (m.get("parts") or {})} | (
+            {REGISTRY_PART: round(math.log(registry["factor"]), 6)} if registry else {}),
+        "channels": [{"channel_id": c["channel_id"], "rank": i + 1, "score": c["score"],
+                      "prior_score": c["prior"]["rule_score"]}
+                     for i, c in enumerate(m.get("channels", []))],
+    }
+
+
 def impression_from_result(result: dict) -> dict:
     """The impression to log for a recommendation ``result`` (what
     :meth:`Recommender.recommend` returned), as a JSON-ready dict::
@@ -47,23 +67,14 @@ def impression_from_result(result: dict) -> dict:
                       "channels": [{"channel_id", "rank", "score", "prior_score"}]}]}
 
     ``score`` is what was shown; ``prior_score`` the market model's score
-    before any outcome adjustment (equal to ``score`` without outcomes);
-    ``parts`` the parts of that score (what outcomes may re-weigh).
+    times the registry factor, before any outcome adjustment (equal to ``score``
+    without registries or outcomes); ``parts`` the parts of the market model's
+    score and the log of the registry factor (``registry``, when there is one):
+    what outcomes may re-weigh.
     """
     firm = result["firm"]
     sector = firm["sector"]
-    markets = []
-    for m in result["markets"]:
-        learned = m.get("outcome") or {}
-        markets.append({
-            "iso3": m["iso3"], "rank": m["rank"], "score": m["score"],
-            "prior_score": learned.get("prior_score", m["score"]),
-            "explored": bool(m.get("explored", False)),
-            "parts": {p: m["parts"][p] for p in SCORE_PARTS if p in (m.get("parts") or {})},
-            "channels": [{"channel_id": c["channel_id"], "rank": i + 1, "score": c["score"],
-                          "prior_score": c["prior"]["rule_score"]}
-                         for i, c in enumerate(m.get("channels", []))],
-        })
+    markets = [impression_market(m) for m in result["markets"]]
     return {
         "model_version": result["model_version"],
         "outcome_version": (result.get("outcomes") or {}).get("version"),

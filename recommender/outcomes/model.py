@@ -138,14 +138,17 @@ class OutcomeModel:
             **{c: (c, "mean") for c in PART_COLUMNS}).reset_index()
         cells = cells[cells["firms"] >= self.k_anonymity]
         t = t.copy()
+        registry = C.PART_PREFIX + C.REGISTRY_PART
         for sector, g in cells.groupby(C.SECTOR, sort=True):
-            delta, how = shrinkage.fit_part_weights(g["S"], g["E"], g[list(PART_COLUMNS)], self.min_cells)
+            # the registry part only where some market had registry evidence (else it says nothing)
+            cols = [c for c in PART_COLUMNS if c != registry or (g[c] != 0).any()]
+            delta, how = shrinkage.fit_part_weights(g["S"], g["E"], g[cols], self.min_cells)
             if not np.any(delta):
                 continue
             self.part_weights_[sector] = {"weights": {c[len(C.PART_PREFIX):]: round(float(d), 4)
-                                                      for c, d in zip(PART_COLUMNS, delta)}, "how": how}
+                                                      for c, d in zip(cols, delta)}, "how": how}
             rows = markets.index[markets[C.SECTOR] == sector]
-            t.loc[rows, "E"] *= np.exp(markets.loc[rows, list(PART_COLUMNS)].to_numpy(float) @ delta)
+            t.loc[rows, "E"] *= np.exp(markets.loc[rows, cols].to_numpy(float) @ delta)
         return t
 
     @staticmethod
@@ -246,6 +249,9 @@ class OutcomeModel:
     def fit(self, trials: pd.DataFrame) -> "OutcomeModel":
         """Learn from trials (columns of :data:`recommender.outcomes.trials.TRIAL_COLUMNS`)."""
         trials = trials.reindex(columns=list(TRIAL_COLUMNS))
+        # a trial logged without registry evidence had registry factor 1: its log is 0, not unknown
+        registry = C.PART_PREFIX + C.REGISTRY_PART
+        trials[registry] = trials[registry].astype(float).fillna(0.0)
         trials[C.CHANNEL] = trials[C.CHANNEL].where(trials[C.CHANNEL].notna() & (trials[C.CHANNEL] != ""), None)
         t = self._reweigh_parts(self._expected(trials))
         tenants = sorted(int(x) for x in t[C.TENANT].unique())

@@ -30,17 +30,24 @@ NEWTON_STEPS, TOLERANCE = 50, 1e-9
 
 
 def _posterior_mode(fixed: np.ndarray, trials: np.ndarray, successes: np.ndarray, sigma_sector: float,
-                    sigma_district: float) -> np.ndarray:
+                    sigma_district: float, unit=None, propensity=None) -> np.ndarray:
     """Mode of the units' logits ``fixed + σ_s·x_0 + σ_d·x_u`` for one sector and market, x ~ N(0, I),
-    given each unit's trials and successes (arrays over the sector's units)."""
+    given observations of ``trials`` and ``successes``: one per unit (``unit`` None), or rows of unit
+    indices ``unit``; a row's success probability is ``propensity × logistic(logit)`` (1 for trials;
+    for a registry, the known chance that a firm tried the market at all). Fisher scoring: Newton's
+    method when every propensity is 1."""
     k = len(fixed)
     design = np.column_stack([np.full(k, sigma_sector), sigma_district * np.eye(k)])  # logit = fixed + design @ x
+    unit = np.arange(k) if unit is None else np.asarray(unit, int)
+    t = np.ones(len(unit)) if propensity is None else np.asarray(propensity, float)
+    rows = design[unit]
     x = np.zeros(k + 1)
     for _ in range(NEWTON_STEPS):
-        p = 1.0 / (1.0 + np.exp(-(fixed + design @ x)))
-        gradient = design.T @ (successes - trials * p) - x
-        hessian = design.T @ ((trials * p * (1 - p))[:, None] * design) + np.eye(k + 1)
-        step = np.linalg.solve(hessian, gradient)
+        q = 1.0 / (1.0 + np.exp(-(fixed[unit] + rows @ x)))
+        p = np.minimum(t * q, 1 - 1e-12)
+        gradient = rows.T @ ((1 - q) * (successes - trials * p) / (1 - p)) - x
+        information = rows.T @ ((trials * t * q * (1 - q) ** 2 / (1 - p))[:, None] * rows) + np.eye(k + 1)
+        step = np.linalg.solve(information, gradient)
         x += step
         if np.abs(step).max() < TOLERANCE:
             break
@@ -52,8 +59,10 @@ def posterior_logits(fixed: dict[str, pd.Series], sector_of: dict[str, str], sig
     """Each unit's posterior-mode logit per market (the ranking the oracle would serve).
 
     ``fixed``: unit -> the truth's fixed part per market; ``sector_of``: unit ->
-    sector; ``counts``: columns ``unit``, ``market``, ``trials``, ``successes``
-    (markets without trials keep their fixed part: their ε have mean 0)."""
+    sector; ``counts``: columns ``unit``, ``market``, ``trials``, ``successes`` and
+    optionally ``propensity`` (the chance each trial was made at all, 1 if absent: see
+    :func:`_posterior_mode`); several rows per unit and market add up (markets without
+    observations keep their fixed part: their ε have mean 0)."""
     out = {unit: series.astype(float).copy() for unit, series in fixed.items()}
     if counts.empty:
         return out
@@ -61,11 +70,15 @@ def posterior_logits(fixed: dict[str, pd.Series], sector_of: dict[str, str], sig
     for unit in fixed:
         by_sector.setdefault(sector_of[unit], []).append(unit)
     counts = counts.assign(sector=counts["unit"].map(sector_of))
+    if "propensity" not in counts:
+        counts = counts.assign(propensity=1.0)
     for (sector, market), group in counts.groupby(["sector", "market"], sort=True):
         units = by_sector[sector]
-        g = group.set_index("unit")[["trials", "successes"]].astype(float).reindex(units).fillna(0.0)
-        logits = _posterior_mode(np.array([fixed[u][market] for u in units], float), g["trials"].to_numpy(float),
-                                 g["successes"].to_numpy(float), sigma_sector, sigma_district)
+        index = {u: i for i, u in enumerate(units)}
+        logits = _posterior_mode(np.array([fixed[u][market] for u in units], float),
+                                 group["trials"].to_numpy(float), group["successes"].to_numpy(float),
+                                 sigma_sector, sigma_district, unit=[index[u] for u in group["unit"]],
+                                 propensity=group["propensity"].to_numpy(float))
         for unit, value in zip(units, logits):
             out[unit][market] = value
     return out

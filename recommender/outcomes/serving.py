@@ -14,7 +14,7 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.outcomes import shrinkage
-from recommender.outcomes.model import MARKET, SHARED_VIEW
+from recommender.outcomes.model import CHANNEL, MARKET, SHARED_VIEW
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,7 @@ class OutcomeAdjuster:
         self.learned_from = learned_from or {}
         self.kappa = {level: v["kappa"] for level, v in params["kappa"].items()}
         self.part_weights = {sector: v["weights"] for sector, v in (params.get("part_weights") or {}).items()}
+        cells = cells[cells["kind"].isin((MARKET, CHANNEL))]  # registry rows: recommender.outcomes.registry_lifts
         self.views = frozenset(int(v) for v in cells["view"].unique())
         self._national: dict[tuple, dict[str, Cell]] = {}
         self._local: dict[tuple, dict[str, Cell]] = {}
@@ -114,7 +115,8 @@ class OutcomeAdjuster:
         weights = self.part_weights.get(sector)
         if not weights:
             return 1.0
-        return float(math.exp(sum(d * float(parts[p]) for p, d in weights.items())))
+        # a market without registry evidence has registry part 0 (factor 1)
+        return float(math.exp(sum(d * float(parts.get(p, 0.0)) for p, d in weights.items())))
 
     def _market_cells(self, view: int, sector: str, locality: str | None) -> tuple[dict, dict]:
         """(national, local) cells per market of a view. A Chamber's view holds only the markets

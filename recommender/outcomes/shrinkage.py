@@ -81,27 +81,33 @@ def expected_success(a: float, beta: float, prior_score) -> np.ndarray:
     return np.exp(a) * np.clip(np.asarray(prior_score, float), 1e-3, None) ** beta
 
 
-def fit_scale(success, prior_score, min_trials: int = 20) -> tuple[float, float, str]:
+def fit_scale(success, prior_score, min_trials: int = 20, beta_bounds: tuple[float, float] = (0.1, 3.0),
+              exposure=None) -> tuple[float, float, str]:
     """Calibrate the prior: P(success | tried) ≈ exp(a) · score^β, by Poisson
     maximum a posteriori over the trials, with β ~ Normal(1, 0.25²) (a few
     dozen trials cannot say the score is worthless) and β kept within
     [0.1, 3] (a higher prior score never means a lower prior success rate,
-    so the ranking with no cell evidence stays the prior's). Returns (a, β, how)."""
+    so the ranking with no cell evidence stays the prior's; ``beta_bounds`` narrows it where
+    a small β would blow up the factor λ^(1/β) served). ``exposure``: trials per row when
+    ``success`` holds counts of successes (rows of equal prior pooled), 1 each if None.
+    Returns (a, β, how)."""
     y = np.asarray(success, float)
     s = np.log(np.clip(np.asarray(prior_score, float), 1e-3, None))
-    if len(y) < min_trials or y.sum() == 0:
-        rate = (y.sum() + 1.0) / (len(y) + 5.0)  # a weak default: about one success in five trials
-        return float(np.log(rate) - s.mean() if len(s) else np.log(0.2) - np.log(50.0)), 1.0, \
-            f"default (β = 1; {len(y)} trials < {min_trials} or no success)"
+    w = np.ones_like(y) if exposure is None else np.asarray(exposure, float)
+    n = float(w.sum())
+    if n < min_trials or y.sum() == 0:
+        rate = (y.sum() + 1.0) / (n + 5.0)  # a weak default: about one success in five trials
+        return float(np.log(rate) - np.average(s, weights=w) if len(s) and n > 0 else np.log(0.2) - np.log(50.0)), \
+            1.0, f"default (β = 1; {n:.0f} trials < {min_trials} or no success)"
 
     def nll(theta):
         a, b = theta
         eta = a + b * s
-        return float(np.exp(eta).sum() - (y * eta).sum() + (b - 1.0) ** 2 / (2 * BETA_PRIOR_SD ** 2))
+        return float((w * np.exp(eta)).sum() - (y * eta).sum() + (b - 1.0) ** 2 / (2 * BETA_PRIOR_SD ** 2))
 
-    res = optimize.minimize(nll, x0=[np.log(y.mean()) - s.mean(), 1.0], method="L-BFGS-B",
-                            bounds=[(-30, 5), (0.1, 3.0)])
-    return float(res.x[0]), float(res.x[1]), f"Poisson MAP over {len(y)} trials, β ~ N(1, {BETA_PRIOR_SD}²)"
+    res = optimize.minimize(nll, x0=[np.log(y.sum() / n) - np.average(s, weights=w), 1.0], method="L-BFGS-B",
+                            bounds=[(-30, 5), beta_bounds])
+    return float(res.x[0]), float(res.x[1]), f"Poisson MAP over {n:.0f} trials, β ~ N(1, {BETA_PRIOR_SD}²)"
 
 
 # δ ~ Normal(0, 1): a part moving from 0 to 1 changes the expected sales by e^δ. Picked on the

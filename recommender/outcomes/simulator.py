@@ -53,7 +53,8 @@ from recommender.outcomes import oracle
 from recommender.outcomes.impressions import locality
 from recommender.outcomes.model import CELL_COLUMNS, MARKET, OutcomeModel
 from recommender.outcomes.serving import OutcomeAdjuster
-from recommender.outcomes.trials import TRIAL_COLUMNS
+from recommender.outcomes.impressions import impression_market
+from recommender.outcomes.trials import REWEIGHED_PARTS, TRIAL_COLUMNS
 from recommender.recommend.profile import FirmProfile
 
 TENANT = 1
@@ -76,6 +77,8 @@ class SimulationConfig:
     checkpoints: tuple[int, ...] = CHECKPOINTS
     random_state: int = 0
     oracle: bool = True  # score the Bayes oracle on the learned loop's trials (what was attainable)
+    registry_firms: int = 0   # firms per unit registered before the loop starts (registry_simulation), 0: none
+    registry_gamma: float = 1.0  # their self-selection (registry_simulation.propensity)
     truth: dict = field(default_factory=dict)  # overrides of the scenario's coefficients
 
 
@@ -186,11 +189,16 @@ def evaluate(recommender, units: list[dict], truth: dict[str, pd.Series], k: int
                                        ["markets"]] for u in units}, truth, k)
 
 
-def evaluate_oracle(hidden: HiddenTruth, trials: pd.DataFrame, k: int = 10) -> pd.DataFrame:
+def evaluate_oracle(hidden: HiddenTruth, trials: pd.DataFrame, k: int = 10,
+                    registry: pd.DataFrame | None = None) -> pd.DataFrame:
     """The Bayes oracle's top k per unit (:mod:`~recommender.outcomes.oracle`), learned from
-    ``trials`` (columns unit, market, success), against the truth (:func:`score_lists`)."""
+    ``trials`` (columns unit, market, success) and the ``registry`` counts if any (with their
+    propensity, see :func:`~recommender.outcomes.registry_simulation.draw_registry`), against the
+    truth (:func:`score_lists`)."""
     counts = (trials.groupby(["unit", "market"])["success"].agg(trials="size", successes="sum").reset_index()
               if len(trials) else pd.DataFrame(columns=["unit", "market", "trials", "successes"]))
+    if registry is not None:
+        counts = pd.concat([counts.assign(propensity=1.0), registry], ignore_index=True)
     logits = oracle.posterior_logits(hidden.fixed, hidden.sector_of, hidden.sigma_sector, hidden.sigma_district,
                                      counts)
     return score_lists({unit: list(v.sort_values(ascending=False, kind="stable").index[:k])
@@ -209,11 +217,17 @@ def run(recommender, units: list[dict], method: str, config: SimulationConfig) -
                           config.truth)
     truth = hidden.success
     with_oracle = method == "learned" and config.oracle
-    current = recommender.with_outcomes(None)
+    registry, registry_counts = None, None
+    if config.registry_firms:
+        from recommender.outcomes.registry_simulation import draw_registry
+        registry, registry_counts = draw_registry(recommender, units, truth, markets, config.registry_firms,
+                                                  config.registry_gamma, np.random.default_rng(config.random_state + 7),
+                                                  config.random_state)
+    current = recommender.with_outcomes(None, registry)
     results = [evaluate(current, units, truth, config.k).assign(outcomes=0, method=method)]
     if with_oracle:
-        results.append(evaluate_oracle(hidden, pd.DataFrame(columns=["unit", "market", "success"]), config.k)
-                       .assign(outcomes=0, method="oracle"))
+        results.append(evaluate_oracle(hidden, pd.DataFrame(columns=["unit", "market", "success"]), config.k,
+                                       registry_counts).assign(outcomes=0, method="oracle"))
     if method == "none":
         for n in config.checkpoints[1:]:
             results.append(results[0].assign(outcomes=n))
@@ -235,10 +249,10 @@ def run(recommender, units: list[dict], method: str, config: SimulationConfig) -
                 continue
             tried.add((firm, m["iso3"]))
             trial_units.append(_unit_key(u))
-            prior = (m["outcome"] or {}).get("prior_score", m["score"])
+            logged = impression_market(m)  # the prior and parts the service's impression would log
             trials.append((TENANT, firm, u["sector"], u["locality"], 4, "unknown", m["iso3"], None, m["rank"],
-                           prior, m["explored"], int(rng.random() < q[m["iso3"]]), "2026-01-01", 0,
-                           *(m["parts"][p] for p in C.SCORE_PARTS)))
+                           logged["prior_score"], m["explored"], int(rng.random() < q[m["iso3"]]), "2026-01-01", 0,
+                           *(logged["parts"].get(p, 0.0) for p in REWEIGHED_PARTS)))
         n = len(trials)
         if n >= next_fit or n >= config.checkpoints[target_i]:
             frame = pd.DataFrame(trials, columns=list(TRIAL_COLUMNS))
@@ -247,7 +261,7 @@ def run(recommender, units: list[dict], method: str, config: SimulationConfig) -
                 adjuster = OutcomeAdjuster(model.cells_, model.params())
             else:
                 adjuster = naive_adjuster(frame, pd.DataFrame(shown, columns=[C.SECTOR, C.LOCALITY, C.MARKET]))
-            current = recommender.with_outcomes(adjuster)
+            current = recommender.with_outcomes(adjuster, registry)
             next_fit = max(n + 100, int(n * 1.1))
             if n >= config.checkpoints[target_i]:
                 at = evaluate(current, units, truth, config.k).assign(outcomes=config.checkpoints[target_i],
@@ -259,7 +273,7 @@ def run(recommender, units: list[dict], method: str, config: SimulationConfig) -
                                       & touched.get(key, set())) / config.k for key in at["unit"]]
                 results.append(at)
                 if with_oracle:
-                    results.append(evaluate_oracle(hidden, seen, config.k).assign(
+                    results.append(evaluate_oracle(hidden, seen, config.k, registry_counts).assign(
                         outcomes=config.checkpoints[target_i], method="oracle"))
                 target_i += 1
     return pd.concat(results, ignore_index=True)

@@ -32,13 +32,17 @@ from recommender.data import load_table
 from recommender.model import artifact
 from recommender.outcomes import shrinkage
 from recommender.outcomes.database import read_outcomes
+from recommender.outcomes.impressions import locality
 from recommender.outcomes.model import OutcomeModel, channel_base
+from recommender.outcomes.registry import RegistryModel, served_markets, unprompted_outcomes
+from recommender.outcomes.registry_lifts import RegistryLifts
 from recommender.outcomes.serving import OutcomeAdjuster
-from recommender.outcomes.trials import build_trials
+from recommender.outcomes.trials import REWEIGHED_PARTS, build_trials
 from recommender.training.card import CURVES_HEADING
 
 MIN_HOLDOUT = 20          # held-out market trials needed for the replay comparison to count
 HOLDOUT_SHARE = 0.2       # the first time: the newest share of trials is held out
+MIN_REGISTRY_HOLDOUT = 5  # held-out exporting firms needed for the registry check to count
 
 
 def predicted_success(adjuster: OutcomeAdjuster | None, scale: dict, trials: pd.DataFrame) -> np.ndarray:
@@ -54,7 +58,7 @@ def predicted_success(adjuster: OutcomeAdjuster | None, scale: dict, trials: pd.
                 by_context[key] = adjuster.market_lifts(*key)
             lift = by_context[key].get(getattr(r, C.MARKET))
             lifts[i] = lift.value if lift is not None else 1.0
-            parts = {p: getattr(r, C.PART_PREFIX + p, np.nan) for p in C.SCORE_PARTS}
+            parts = {p: getattr(r, C.PART_PREFIX + p, np.nan) for p in REWEIGHED_PARTS}
             if not any(pd.isna(v) for v in parts.values()):
                 lifts[i] *= adjuster.reweighting(getattr(r, C.SECTOR), parts)
     return np.clip(q0 * lifts, 1e-3, 1 - 1e-3)
@@ -100,6 +104,77 @@ def replay(trials: pd.DataFrame, current: OutcomeAdjuster | None, current_traine
                   "current": name, "passed": bool(ll_candidate >= ll_current - 1e-9)}
 
 
+def registry_frames(recommender, firms: pd.DataFrame, unprompted: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
+    """Registered firms as :class:`~recommender.outcomes.registry.RegistryModel` takes them (one row
+    per firm with a goods product and a place: tenant, firm, family, locality, markets served, prior
+    key, year), the prior scores per key, and counts of what was left out and why."""
+    from recommender.errors import InvalidInput
+    from recommender.recommend.engine import product_of
+    from recommender.recommend.profile import FirmProfile
+
+    extra = {(int(t), int(f)): set() for t, f in zip(unprompted[C.TENANT], unprompted[C.FIRM])}
+    for t, f, m in zip(unprompted[C.TENANT], unprompted[C.FIRM], unprompted[C.MARKET]):
+        extra[(int(t), int(f))].add(m)
+    rows, priors, skipped = [], {}, {"invalid_profile": 0, "services": 0, "no_place": 0}
+    for r in firms.to_dict("records"):
+        try:
+            profile = FirmProfile.from_dict({k: v for k, v in (r["profile"] or {}).items() if k != "name"})
+        except (InvalidInput, TypeError, ValueError):
+            skipped["invalid_profile"] += 1
+            continue
+        product = product_of(profile)
+        if product is None:
+            skipped["services"] += 1
+            continue
+        loc = locality(profile.district.slug if profile.district is not None else None,
+                       profile.province.sigla if profile.province is not None else None)
+        if loc is None:
+            skipped["no_place"] += 1
+            continue
+        key = recommender.ranking_key(profile)[:5]
+        if key not in priors:
+            priors[key] = pd.Series(recommender.prior_scores(profile))
+        created = pd.Timestamp(r["created_at"]) if r.get("created_at") is not None else pd.Timestamp.now()
+        rows.append({C.TENANT: int(r[C.TENANT]), C.FIRM: int(r[C.FIRM]), C.FAMILY: product.family,
+                     C.LOCALITY: loc, C.SERVED: served_markets(profile.current_markets,
+                                                                extra.get((int(r[C.TENANT]), int(r[C.FIRM])))),
+                     "prior_key": key, "year": int(created.year)})
+    frame = pd.DataFrame(rows, columns=[C.TENANT, C.FIRM, C.FAMILY, C.LOCALITY, C.SERVED, "prior_key", "year"])
+    return frame, priors, skipped
+
+
+def registry_check(firms: pd.DataFrame, priors: dict, random_state: int = 0) -> dict:
+    """Does the registry evidence predict where firms sell better than the prior? A random
+    ``HOLDOUT_SHARE`` of the exporting firms is held out; a registry model fitted on the others
+    (each held-out firm seen through its Chamber's view) must give their rows a mean Bernoulli
+    log-likelihood at least the calibrated prior's (same a, β, lift 1)."""
+    exporting = firms[[len(m) > 0 for m in firms[C.SERVED]]].reset_index(drop=True)
+    rng = np.random.default_rng(random_state)
+    held = rng.random(len(exporting)) < HOLDOUT_SHARE
+    out = {"held_out_firms": int(held.sum()), "training_firms": int((~held).sum())}
+    if held.sum() < MIN_REGISTRY_HOLDOUT or (~held).sum() == 0:
+        return out | {"evaluated": False, "passed": True,
+                      "note": f"fewer than {MIN_REGISTRY_HOLDOUT} held-out exporting firms: not evaluated"}
+    model = RegistryModel(random_state=random_state).fit(exporting[~held], priors)
+    lifts = RegistryLifts(model.cells_, model.params())
+    a, beta = model.scale_["a"], model.scale_["beta"]
+    ll = {"registry": 0.0, "prior_only": 0.0}
+    n = 0
+    for r in exporting[held].to_dict("records"):
+        prior = priors[r["prior_key"]]
+        q = shrinkage.expected_success(a, beta, prior.to_numpy(float))
+        view = lifts.view_of(r[C.TENANT], r[C.FAMILY])
+        got = lifts.factors(view, r[C.FAMILY], r[C.LOCALITY])
+        lam = np.array([got[m].lift if m in got else 1.0 for m in prior.index])
+        y = np.isin(prior.index, list(r[C.SERVED]))
+        for name, p in (("registry", q * lam), ("prior_only", q)):
+            p = np.clip(p, 1e-4, 1 - 1e-4)
+            ll[name] += float(np.sum(np.where(y, np.log(p), np.log(1 - p))))
+        n += len(prior)
+    ll = {k: round(v / n, 6) for k, v in ll.items()}
+    return out | {"evaluated": True, "log_likelihood": ll, "passed": bool(ll["registry"] >= ll["prior_only"] - 1e-9)}
+
+
 def trial_rate_by_position(impressions: pd.DataFrame, trials: pd.DataFrame) -> dict[int, float]:
     """Share of shown markets that were tried (with a known outcome), by the position they were
     shown at: how strongly what is shown first gets tried first (position bias)."""
@@ -132,6 +207,27 @@ def card_section(section: dict, curves: bool = True) -> str:
              "- Trial rate by position shown (position bias; success is learned per trial, so it does not "
              "enter the lifts): " + (", ".join(f"{p}: {r:.1%}" for p, r in section["trial_rate_by_position"].items())
                                      or "no impressions yet") + ".", ""]
+    reg, reg_params, check = lf.get("registry"), params.get("registry"), section.get("registry_check") or {}
+    if reg is not None:
+        lines += [f"Registry evidence: {reg['registered_firms']} registered firms, {reg['exporting_firms']} of them "
+                  f"exporting ({reg['firm_markets']} firm-market rows, {lf.get('unprompted', 0)} of them from "
+                  f"unprompted outcomes: first sales or starts in markets the firm was not shown), "
+                  f"{reg.get('cells', 0)} (product family, district or province) cells, "
+                  f"{reg.get('cells_shown_to_all', 0)} of at least {params['k_anonymity']} exporting firms "
+                  f"(what other Chambers see); {'used' if reg['used'] else 'NOT used'}."]
+        if reg_params:
+            sc = reg_params["scale"]
+            lines += [f"- Prior P(firm serves market) = exp(a)·score^β: a = {sc['a']:.3f}, β = {sc['beta']:.3f} "
+                      f"({sc['how']}).",
+                      *[f"- κ {level}: {v['kappa']:.2f} ({v['how']})" for level, v in reg_params["kappa"].items()]]
+        if check.get("evaluated"):
+            ll = check["log_likelihood"]
+            lines += [f"- Held-out check on {check['held_out_firms']} exporting firms (random {HOLDOUT_SHARE:.0%}): "
+                      f"mean log-likelihood of their rows, registry {ll['registry']:.5f} vs calibrated prior "
+                      f"{ll['prior_only']:.5f}: {'passed' if check['passed'] else 'FAILED (registry left out)'}."]
+        elif check:
+            lines += [f"- Held-out check: {check['note']}."]
+        lines += [""]
     if rp.get("evaluated"):
         ll = rp["log_likelihood"]
         lines += [f"Replay on {rp['held_out_trials']} held-out trials ({rp['holdout']}): mean log-likelihood "
@@ -141,6 +237,9 @@ def card_section(section: dict, curves: bool = True) -> str:
         lines += [f"Replay: {rp['note']} ({rp['held_out_trials']} held out).", ""]
     if curves and config.LEARNING_CURVES_FILE.exists():
         lines += ["### Learning curves (simulation)", "", config.LEARNING_CURVES_FILE.read_text().strip(), ""]
+    if reg is not None and config.REGISTRY_CURVES_FILE.exists():
+        lines += ["### Registry evidence by number of registered firms (simulation)", "",
+                  config.REGISTRY_CURVES_FILE.read_text().strip(), ""]
     return "\n".join(lines)
 
 
@@ -172,28 +271,46 @@ def train_outcomes(database_url: str, models_dir=None, data_dir=None, promote: b
     current_adj = (OutcomeAdjuster(current.outcomes, learned["params"], learned["version"])
                    if learned else None)
 
-    print("1/3 reading impressions and feedback", flush=True)
-    impressions, feedback = read_outcomes(database_url)
+    print("1/3 reading registered firms, impressions and feedback", flush=True)
+    read_at = datetime.now(timezone.utc)  # firms registered after this are not in the registry evidence
+    impressions, feedback, registered = read_outcomes(database_url, with_firms=True)
     trials, counts = build_trials(impressions, feedback)
+    unprompted = unprompted_outcomes(impressions, feedback)
+    from recommender.recommend.engine import Recommender
+    firms, priors, skipped = registry_frames(Recommender(current, data_dir), registered, unprompted)
     print(f"    {len(impressions)} impressions, {len(feedback)} feedback rows -> {len(trials)} trials "
-          f"({counts['pending']} pending, {counts['unlinked']} unlinked)", flush=True)
+          f"({counts['pending']} pending, {counts['unlinked']} unlinked, of which {len(unprompted)} unprompted "
+          f"first sales or starts); {len(registered)} registered firms", flush=True)
 
     print("2/3 replay on held-out recent outcomes", flush=True)
     gate = replay(trials, current_adj, learned["trained_at"] if learned else None, base)
 
-    print("3/3 fitting on all outcomes and writing the version", flush=True)
+    registry_gate = registry_check(firms, priors)
+
+    print("3/3 fitting on all outcomes and registries and writing the version", flush=True)
     model = OutcomeModel(channel_base=base).fit(trials)
+    registry = RegistryModel().fit(firms, priors)
+    used = registry_gate["passed"] and len(registry.cells_) > 0
+    cells = pd.concat([model.cells_, registry.cells_], ignore_index=True) if used else model.cells_
     trained_at = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     version = version or f"{base_version}.o{trained_at.strftime('%Y%m%dT%H%M%SZ')}"
     section = {"version": version, "base_version": base_version,
                "trained_at": trained_at.isoformat(timespec="seconds"),
                "learned_from": {"outcomes": counts["feedback_rows"], **model.counts_, "pending": counts["pending"],
-                                "unlinked": counts["unlinked"] + counts["channel_not_shown"]},
-               "params": model.params(), "replay": gate,
+                                "unlinked": counts["unlinked"] + counts["channel_not_shown"],
+                                "prompted": model.counts_["trials"],
+                                "unprompted": int(len(unprompted)),
+                                "unprompted_by_status": {s: int((unprompted["status"] == s).sum())
+                                                         for s in ("first_sale", "started")},
+                                "registry": {"registered_firms": int(len(registered)), **registry.counts_,
+                                             "left_out": skipped, "used": bool(used)}},
+               "params": model.params() | ({"registry": registry.params() | {"read_at": read_at.isoformat()}}
+                                           if used else {}), "replay": gate,
+               "registry_check": registry_gate,
                "trial_rate_by_position": trial_rate_by_position(impressions, trials),
                "promotion": {"passed": gate["passed"], "forced": bool(force and not gate["passed"]),
                              "force_reason": force_reason if force and not gate["passed"] else None}}
-    path = write_version(models_dir, base_version, version, model.cells_, section)
+    path = write_version(models_dir, base_version, version, cells, section)
     print(card_section(section))
     print(f"wrote {path}")
     if not promote:

@@ -36,7 +36,10 @@ IMPRESSION_COLUMNS = ("id", C.TENANT, C.FIRM, "created_at", C.SECTOR, C.LOCALITY
 FEEDBACK_COLUMNS = ("id", C.TENANT, C.FIRM, C.MARKET, C.CHANNEL, "status", C.OUTCOME_DATE, C.IMPRESSION)
 # the parts of the market score when the market was shown (NaN for channel trials and for
 # impressions logged before the parts were)
-PART_COLUMNS = tuple(C.PART_PREFIX + p for p in C.SCORE_PARTS)
+# ... and the log of the registry factor (0: none), so that trials can say how far to trust the
+# registries' self-selected evidence (recommender.outcomes.registry)
+REWEIGHED_PARTS = (*C.SCORE_PARTS, C.REGISTRY_PART)
+PART_COLUMNS = tuple(C.PART_PREFIX + p for p in REWEIGHED_PARTS)
 TRIAL_COLUMNS = (C.TENANT, C.FIRM, C.SECTOR, C.LOCALITY, C.MATURITY_LEVEL, C.SIZE_CLASS, C.MARKET, C.CHANNEL,
                  C.POSITION, C.PRIOR_SCORE, C.EXPLORED, C.SUCCESS, C.OUTCOME_DATE, C.IMPRESSION, *PART_COLUMNS)
 
@@ -73,7 +76,8 @@ def build_trials(impressions: pd.DataFrame, feedback: pd.DataFrame) -> tuple[pd.
             shown[(imp["id"], m["iso3"], None)] = context | {
                 C.POSITION: int(m["rank"]), C.PRIOR_SCORE: float(m.get("prior_score", m["score"])),
                 C.EXPLORED: bool(m.get("explored", False))} | {
-                C.PART_PREFIX + p: float(parts[p]) if p in parts else np.nan for p in C.SCORE_PARTS}
+                C.PART_PREFIX + p: float(parts[p]) if p in parts else np.nan for p in C.SCORE_PARTS} | {
+                C.PART_PREFIX + C.REGISTRY_PART: float(parts.get(C.REGISTRY_PART, 0.0))}
             for c in m.get("channels", []):
                 shown[(imp["id"], m["iso3"], c["channel_id"])] = context | {
                     C.POSITION: int(c["rank"]), C.PRIOR_SCORE: float(c.get("prior_score", c["score"])),

@@ -34,6 +34,7 @@ in the reasons.
 from __future__ import annotations
 
 import copy
+import math
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -52,6 +53,7 @@ from recommender.next_steps import next_steps
 from recommender.outcomes.exploration import choose_explored, exploration_slots
 from recommender.outcomes.impressions import locality, size_class
 from recommender.outcomes.model import SHARED_VIEW, channel_base, channel_prior_base
+from recommender.outcomes.registry_lifts import RegistryLifts
 from recommender.outcomes.serving import OutcomeAdjuster
 from recommender.recommend import reasons as R
 from recommender.recommend.arguments import check_arguments
@@ -82,6 +84,7 @@ class _Selection(NamedTuple):
     reweighting: dict  # iso3 -> factor on expected success from the sector's re-weighted parts ({} if none)
     explored: frozenset  # markets in exploration slots that the plain ranking would not have shown
     banned: list      # [(iso3, ProductRule)]: markets an import ban closes to the product
+    registry: dict    # iso3 -> RegistryEvidence: where registered firms of the product sell ({} if none)
 
 
 def product_of(profile: FirmProfile) -> ProductProfile | None:
@@ -106,6 +109,12 @@ STATUSES = ("new", "expand")
 MAX_CITES = 3  # product sources quoted per market (the best ones: newest, ranked first)
 # the smallest firm of a Eurostat size class: channels that need a minimum size are checked against it
 SIZE_FLOOR = {"1-9": 1, "10-49": 10, "50-249": 50, "GE250": 250}
+
+
+def _with_registry(parts: dict, held) -> dict:
+    """A market's score parts plus the log of its registry factor (0 without one): what the outcome
+    model's re-weighting reads (recommender.outcomes.trials.REWEIGHED_PARTS)."""
+    return {**parts, C.REGISTRY_PART: math.log(held.factor) if held is not None else 0.0}
 
 
 def market_status(already_served: bool) -> str:
@@ -163,6 +172,10 @@ class Recommender:
         self.outcomes = (OutcomeAdjuster(model.outcomes, learned["params"], learned["version"],
                                          learned["learned_from"])
                          if learned is not None and model.outcomes is not None else None)
+        registry = (learned or {}).get("params", {}).get("registry")
+        self.registry = (RegistryLifts(model.outcomes, {"read_at": learned["trained_at"]} | registry
+                                       | {"as_of": learned["trained_at"][:10]})
+                         if registry is not None and model.outcomes is not None else None)
         self._outcome_caches(cache_size)
         self._rows = {key: q.set_index(C.IMPORTER).to_dict("index")
                       for key, q in self.serving.groupby([C.SECTOR, C.DEMAND])}
@@ -174,17 +187,19 @@ class Recommender:
         finest ICIO 2022 sector where the model has it, else its harmonised sector."""
         return product.icio_sector if product.icio_sector in self.sectors else product.model_sector
 
-    def with_outcomes(self, adjuster: OutcomeAdjuster | None) -> "Recommender":
-        """A copy serving the same market model with other outcome lifts (the
-        simulator and the replay evaluation use it; the service loads a version)."""
+    def with_outcomes(self, adjuster: OutcomeAdjuster | None, registry: RegistryLifts | None = None) -> "Recommender":
+        """A copy serving the same market model with other outcome lifts and registry
+        evidence (the simulator and the replay evaluation use it; the service loads a version)."""
         other = copy.copy(self)
         other.outcomes = adjuster
+        other.registry = registry
         other._outcome_caches(4096)
         return other
 
     def _outcome_caches(self, cache_size: int) -> None:
         """The caches whose values depend on the outcome lifts."""
         self._adjusted = lru_cache(maxsize=cache_size)(self._adjusted_uncached)
+        self._registry_factors = lru_cache(maxsize=cache_size)(self._registry_factors_uncached)
         self._channels = lru_cache(maxsize=cache_size * 16)(self._channels_uncached)
         self._bounds = lru_cache(maxsize=cache_size)(self._bounds_uncached)
         self._ranking = lru_cache(maxsize=cache_size * 4)(self._ranking_uncached)
@@ -195,16 +210,19 @@ class Recommender:
         return product_demand_weights(product.demand_mix, customer_type, self.mix.get(self.parts_sector(product), {}))
 
     def recommend(self, profile: FirmProfile, k: int = 10, lang: str = "it", tenant: int | None = None,
-                  explore: float = 0.0) -> dict:
+                  explore: float = 0.0, registered: frozenset | None = None) -> dict:
         """The full recommendation for one firm, as a JSON-serialisable dict.
 
         ``tenant`` is the Chamber asking (its own outcomes and the k-anonymous
         aggregates of other Chambers adjust the ranking; None = only the
         aggregates); ``explore`` the share of the ``k`` slots (0 to 0.3) given to
-        markets whose outcomes are still uncertain (see recommender.outcomes)."""
+        markets whose outcomes are still uncertain (see recommender.outcomes);
+        ``registered`` the firm's own row in the Chambers' registries (the markets it
+        serves: :func:`recommender.outcomes.registry.served_markets`) when the registry
+        evidence counted it, so that it is left out of its own ranking (None: not counted)."""
         m = profile.maturity
         sel = self._select(*_place(profile), profile.customer_type, profile.languages, profile.excluded_markets,
-                           k, lang, tenant, explore)
+                           k, lang, tenant, explore, registered)
         sector, product, customer, own, yes = sel.sector, sel.product, sel.customer, sel.own, _yes(m)
         district = profile.district.slug if profile.district is not None else None
         size = size_class(profile.employees)
@@ -236,11 +254,15 @@ class Recommender:
             cites = self._evidence(product, own)[1].get(iso3, [])
             reasons, estimates = self._explained(product, customer, own, iso3, lang)
             reasons = list(reasons)
-            lift, reweighted = sel.lifts.get(iso3), sel.reweighting.get(iso3)
+            lift, reweighted, held = sel.lifts.get(iso3), sel.reweighting.get(iso3), sel.registry.get(iso3)
+            if held is not None:
+                said = R.registry_reason(held, district is not None, self.registry.params["as_of"])
+                if said is not None:
+                    reasons.append(said[lang == "en"])
             if lift is not None and lift.evidence:
                 reasons.append(R.outcome_reason(lift, district is not None)[lang == "en"])
             if reweighted is not None:  # the factor on expected success, as the lift in outcome_reason
-                said = R.reweighting_reason(reweighted, adjuster.part_weights[sector], row)
+                said = R.reweighting_reason(reweighted, adjuster.part_weights[sector], _with_registry(row, held))
                 if said is not None:
                     reasons.append(said[lang == "en"])
             if iso3 in sel.explored:
@@ -252,7 +274,8 @@ class Recommender:
             markets.append({
                 **market,
                 "rank": len(markets) + 1,
-                "score": round(self._learned_score(float(row["score"]), lift, reweighted or 1.0), 2),
+                "score": round(self._learned_score(float(row["score"]), lift, reweighted or 1.0,
+                                                   held.factor if held is not None else 1.0), 2),
                 "horizon": when,
                 "needs_level": needs,
                 "parts": {p: round(float(row[p]), 4) for p in PARTS} | {
@@ -261,10 +284,11 @@ class Recommender:
                     "gap_musd": round(float(row["gap_musd"]), 1),
                     "demandingness": round(d, 4), "demandingness_parts": sel.dparts[iso3]},
                 "outcome": ({"prior_score": round(float(row["score"]), 2),
+                             "registry": held.to_dict() if held is not None else None,
                              "reweighting": round(reweighted, 4) if reweighted is not None else None,
                              "lift": round(lift.value, 4) if lift is not None else 1.0,
                              "evidence": [e.to_dict() for e in lift.evidence] if lift is not None else []}
-                            if lift is not None or reweighted is not None else None),
+                            if lift is not None or reweighted is not None or held is not None else None),
                 "explored": iso3 in sel.explored,
                 "estimates": [dict(e) for e in estimates],
                 "reasons": reasons,
@@ -322,15 +346,18 @@ class Recommender:
             "lang": lang,
         }
 
-    def recommend_compact(self, profile: FirmProfile, k: int = 10, lang: str = "it") -> tuple[tuple, ...]:
+    def recommend_compact(self, profile: FirmProfile, k: int = 10, lang: str = "it",
+                          tenant: int | None = None) -> tuple[tuple, ...]:
         """The same k markets as :meth:`recommend`, in the same order with the same
         scores, parts, horizons, statuses and channels, without reasons, estimates
         or next steps: one tuple per market, fields as :data:`COMPACT_FIELDS`.
         Made of the pieces registry scoring (recommender.batch) puts together
         for many firms at once: :meth:`ranking`, :meth:`needs_levels`,
         :func:`horizon`, :func:`market_status` and :meth:`channel_ids`.
-        Outcome lifts apply as for a caller without a Chamber (the shared,
-        k-anonymous view), without exploration."""
+        Registry evidence and market outcome lifts apply in ``tenant``'s view (the
+        Chamber running the job; None: the shared, k-anonymous view), channel
+        lifts in the shared view, without exploration and without leaving any
+        registered firm's own row out (a file's rows are not registered firms)."""
         needs = self.needs_levels(profile.languages)
         level = profile.maturity.level
         gated = self.gated_markets(profile)
@@ -338,13 +365,24 @@ class Recommender:
                       "prepare" if iso3 in gated else horizon(needs[iso3], level), needs[iso3],
                       market_status(iso3 in profile.current_markets), restriction,
                       ";".join(self.channel_ids(iso3, profile)))
-                     for rank, iso3, name, score, *parts, restriction in self.ranking(profile, k, lang))
+                     for rank, iso3, name, score, *parts, restriction in self.ranking(profile, k, lang, tenant))
 
-    def ranking(self, profile: FirmProfile, k: int = 10, lang: str = "it") -> tuple[tuple, ...]:
+    def ranking(self, profile: FirmProfile, k: int = 10, lang: str = "it", tenant: int | None = None
+                ) -> tuple[tuple, ...]:
         """The firm's k markets, best first: (rank, iso3, name in ``lang``, score,
         *parts, restriction level or ""); remembered per (sector, district
-        evidence, customer type, excluded markets), what the order depends on."""
-        return self._ranking(*_place(profile), profile.customer_type, profile.excluded_markets, k, lang)
+        evidence, customer type, excluded markets, Chamber), what the order depends on."""
+        return self._ranking(*_place(profile), profile.customer_type, profile.excluded_markets, k, lang, tenant)
+
+    def prior_scores(self, profile: FirmProfile) -> dict[str, float]:
+        """iso3 -> the market model's score for the firm's product and place, every market of the
+        ranking, before registries and outcomes (what the registry evidence is measured against)."""
+        division, product, province, district = _place(profile)
+        if product is None:
+            return {}
+        customer = profile.customer_type or product.default_customer
+        _, ranked = self._ranked(product, customer, self._own(division, province, district, product.family))
+        return {iso3: float(row["score"]) for iso3, row in ranked.items()}
 
     def gated_markets(self, profile: FirmProfile) -> frozenset[str]:
         """Markets where a requirement or monopoly gates the first sale of the firm's product: always
@@ -389,7 +427,7 @@ class Recommender:
 
     def _select(self, division: str, product: ProductProfile | None, province: str | None, district: str | None,
                 customer_type: str | None, languages: tuple, excluded: tuple, k: int, lang: str,
-                tenant: int | None = None, explore: float = 0.0) -> _Selection:
+                tenant: int | None = None, explore: float = 0.0, registered: frozenset | None = None) -> _Selection:
         """The firm's k markets, best first (excluded and embargoed ones left out; re-ranked by
         the outcome lifts of the caller's view; the last slots to exploration when asked),
         and every embargoed market of the ranking: what both results show."""
@@ -413,9 +451,12 @@ class Recommender:
         adjuster = self.outcomes
         view = adjuster.view_of(tenant) if adjuster is not None else None
         loc = locality(district, province)
-        lifts, reweighting = {}, {}
-        if adjuster is not None and adjuster.has_market_cells(view, sector):
-            order, lifts, reweighting = self._adjusted(product, customer, own, view, loc)
+        lifts, reweighting, registry = {}, {}, {}
+        rview = self.registry.view_of(tenant, product.family) if self.registry is not None else None
+        if rview is not None and self.registry.covers(rview, product.family):
+            registry = self._registry_factors(product, customer, own, rview, loc, registered)
+        if (adjuster is not None and adjuster.has_market_cells(view, sector)) or registry:
+            order, lifts, reweighting = self._adjusted(product, customer, own, view, loc, rview, registered)
         eligible, embargoed, banned = [], [], []
         for iso3 in order:
             if iso3 in excluded:
@@ -432,22 +473,24 @@ class Recommender:
             head = eligible[:k - n_explore]
             bounds, untried = self._bounds(view, sector, loc) if adjuster is not None else ({}, 1.0)
             beta = adjuster.params["scale"]["beta"] if adjuster is not None else 1.0
-            candidates = [(iso3, self._learned_score(float(ranked[iso3]["score"]), None, reweighting.get(iso3, 1.0)),
+            candidates = [(iso3, self._learned_score(float(ranked[iso3]["score"]), None, reweighting.get(iso3, 1.0),
+                                                     registry[iso3].factor if iso3 in registry else 1.0),
                            bounds.get(iso3, untried) ** (1.0 / beta))
                           for iso3 in eligible[k - n_explore:]]
             picks = choose_explored(candidates, n_explore)
             picked, explored = head + picks, frozenset(picks) - frozenset(eligible[:k])
         chosen = [(iso3, self.restricted.get(iso3)) for iso3 in picked]
         return _Selection(sector, product, customer, own, ranked, demanding, dparts, chosen, embargoed, view, lifts,
-                          reweighting, explored, banned)
+                          reweighting, explored, banned, registry)
 
     def _ranking_uncached(self, division, product, province, district, customer_type, excluded, k,
-                          lang) -> tuple[tuple, ...]:
-        sel = self._select(division, product, province, district, customer_type, (), excluded, k, lang)
+                          lang, tenant=None) -> tuple[tuple, ...]:
+        sel = self._select(division, product, province, district, customer_type, (), excluded, k, lang, tenant)
         name = "name_it" if lang == "it" else "name_en"
         return tuple((rank, iso3, self.static[iso3][name],
                       round(self._learned_score(float(sel.ranked[iso3]["score"]), sel.lifts.get(iso3),
-                                                sel.reweighting.get(iso3, 1.0)), 2),
+                                                sel.reweighting.get(iso3, 1.0),
+                                                sel.registry[iso3].factor if iso3 in sel.registry else 1.0), 2),
                       *(round(float(sel.ranked[iso3][p]), 4) for p in PARTS),
                       restriction["level"] if restriction else "")
                      for rank, (iso3, restriction) in enumerate(sel.chosen, 1))
@@ -455,24 +498,42 @@ class Recommender:
     def _bounds_uncached(self, view, sector, loc):
         return self.outcomes.exploration_bounds(view, sector, loc)
 
-    def _learned_score(self, prior: float, lift, reweighting: float = 1.0) -> float:
-        """The score after outcomes: prior × (re-weighting × lift)^(1/β), so that the order is the
-        model's expected success exp(a)·prior^β·exp(δ·parts)·lift (β from the outcome model's
-        calibration, δ its re-weighting of the score's parts)."""
+    def _learned_score(self, prior: float, lift, reweighting: float = 1.0, registry: float = 1.0) -> float:
+        """The score after registries and outcomes: prior × registry factor × (re-weighting ×
+        lift)^(1/β), so that the order is the model's expected success exp(a)·(prior × registry
+        factor)^β·exp(δ·parts)·lift (β from the outcome model's calibration, δ its re-weighting of
+        the score's parts; the registry factor is λ^(1/β_registry), see recommender.outcomes.registry).
+        Trials are measured against prior × registry factor (what the impression logs as prior)."""
         if lift is None and reweighting == 1.0:
-            return prior
+            return prior * registry
         value = reweighting * (lift.value if lift is not None else 1.0)
-        return prior * value ** (1.0 / self.outcomes.params["scale"]["beta"])
+        return prior * registry * value ** (1.0 / self.outcomes.params["scale"]["beta"])
 
-    def _adjusted_uncached(self, product, customer, own, view, loc) -> tuple[list[str], dict, dict]:
-        """Market order after outcomes (prior score re-weighted, times the lift), the lifts and the
-        re-weighting factors."""
+    def _registry_factors_uncached(self, product, customer, own, rview, loc, registered) -> dict:
+        """iso3 -> RegistryEvidence for the product's family in the view and locality, the firm's own
+        registry row (``registered``: its markets) left out."""
+        mine = None
+        if registered is not None:
+            _, ranked = self._ranked(product, customer, own)
+            markets = list(ranked)
+            expected = self.registry.expected([ranked[m]["score"] for m in markets])
+            mine = {"markets": frozenset(registered), "expected": dict(zip(markets, expected.tolist()))}
+        return self.registry.factors(rview, product.family, loc, mine)
+
+    def _adjusted_uncached(self, product, customer, own, view, loc, rview=None,
+                           registered=None) -> tuple[list[str], dict, dict]:
+        """Market order after registries and outcomes (prior score times the registry factor,
+        re-weighted, times the lift), the lifts and the re-weighting factors."""
         sector = product.model_sector
         order, ranked = self._ranked(product, customer, own)
-        lifts = self.outcomes.market_lifts(view, sector, loc)
-        reweighting = ({iso3: self.outcomes.reweighting(sector, ranked[iso3]) for iso3 in order}
-                       if sector in self.outcomes.part_weights else {})
-        key = {iso3: (-self._learned_score(ranked[iso3]["score"], lifts.get(iso3), reweighting.get(iso3, 1.0)),
+        adjuster = self.outcomes
+        lifts = adjuster.market_lifts(view, sector, loc) if adjuster is not None else {}
+        registry = (self._registry_factors(product, customer, own, rview, loc, registered)
+                    if rview is not None and self.registry.covers(rview, product.family) else {})
+        reweighting = ({iso3: adjuster.reweighting(sector, _with_registry(ranked[iso3], registry.get(iso3)))
+                        for iso3 in order} if adjuster is not None and sector in adjuster.part_weights else {})
+        key = {iso3: (-self._learned_score(ranked[iso3]["score"], lifts.get(iso3), reweighting.get(iso3, 1.0),
+                                           registry[iso3].factor if iso3 in registry else 1.0),
                       -ranked[iso3]["current_musd"], i) for i, iso3 in enumerate(order)}
         return sorted(order, key=key.__getitem__), lifts, reweighting
 

@@ -291,12 +291,35 @@ def outcome_reason(lift, in_district: bool) -> tuple[str, str]:
     return it, en
 
 
+def registry_reason(evidence, in_district: bool, as_of: str) -> tuple[str, str] | None:
+    """Where registered firms of the same product already sell (``evidence``:
+    :class:`recommender.outcomes.registry_lifts.RegistryEvidence`, the firm's own row left out);
+    None when fewer than k firms sell there (the count is not said) or the factor is within ±5 %."""
+    if not evidence.shown or abs(evidence.factor - 1.0) < REWEIGHTING_SHOWN_FROM:
+        return None
+    n, of = evidence.firms_selling, evidence.firms
+    if evidence.level == "local":
+        where_it, where_en = ("del distretto", "of the district") if in_district else ("della provincia",
+                                                                                     "of the province")
+        it = (f"Imprese registrate presso le Camere: {n} imprese {where_it} che fanno lo stesso prodotto vendono già "
+              f"qui (su {of} che esportano; registri al {as_of}); punteggio {_lift(evidence.factor, 'it')}.")
+        en = (f"Firms registered with the Chambers: {n} firms {where_en} making the same product already sell here "
+              f"(of {of} that export; registries as of {as_of}); score {_lift(evidence.factor, 'en')}.")
+    else:
+        it = (f"Imprese registrate presso le Camere, stesso prodotto in altre aree: {n} su {of} che esportano "
+              f"vendono già qui (registri al {as_of}); punteggio {_lift(evidence.factor, 'it')}.")
+        en = (f"Firms registered with the Chambers, same product in other areas: {n} of the {of} that export "
+              f"already sell here (registries as of {as_of}); score {_lift(evidence.factor, 'en')}.")
+    return it, en
+
+
 PART_PHRASES = {  # where a part of the score is high, in words
     "peers": ("dove l'Italia esporta già molto", "where Italy already sells a lot"),
     "forecast": ("nei mercati che la previsione mette avanti", "in the markets the forecast puts ahead"),
     "unrealised": ("dove resta potenziale non sfruttato", "where potential is left unrealised"),
     "evidence": ("nei mercati citati dai rapporti sui distretti", "in the markets the district reports name"),
     "product": ("nei mercati che le fonti indicano per il prodotto", "in the markets sources name for the product"),
+    "registry": ("dove le imprese registrate vendono già", "where registered firms already sell"),
 }
 REWEIGHTING_SHOWN_FROM = 0.05  # a re-weighting that moves the score by less than 5 % goes unsaid
 

@@ -311,7 +311,7 @@ def test_result_shapes_are_rendered_defensively(app):
     assert "Rapporto distretto" in page and "export in crescita" in page and "2024" in page
     assert "Gravity new" in page and "Domanda" in page  # unknown key: readable fallback
     # an outcome-adjusted score is never "out of 100" above 100: the evidence score, then the factor
-    assert "52,0 / 100 × 2,50 dopo gli esiti registrati" in page and "130,0" not in page
+    assert "52,0 / 100 × 2,50 dopo registri ed esiti" in page and "130,0" not in page
     assert "80,5 / 100" in page
     assert "Ogni parte va da 0% a 100%" in page and "Parole e sigle" in page and "PPML pseudo-massima verosimiglianza di Poisson" in page
     assert presenter.market_groups([{"iso3": "DEU"}]) == [(None, [{"iso3": "DEU"}])]
