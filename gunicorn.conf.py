@@ -53,9 +53,11 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
 
 
 def on_starting(server):
-    """Fresh metrics directory: counts from an earlier run must not be added in."""
+    """Fresh metrics directory: counts from an earlier run must not be added in; the job
+    workers' supervisor, before any web worker is forked."""
     shutil.rmtree(_metrics_dir, ignore_errors=True)
     os.makedirs(_metrics_dir, exist_ok=True)
+    _start_job_workers(server)
 
 
 def child_exit(server, worker):
@@ -64,44 +66,34 @@ def child_exit(server, worker):
 
 
 # Registry-scoring job workers beside the web workers (`make run` sets
-# JOBS_EMBEDDED_WORKERS=1 so the quick start stays one command). Each is its own
-# process (`flask --app api jobs worker`, a fresh interpreter: nothing forked
-# from this master), restarted if it dies, stopped with SIGTERM when gunicorn
-# exits (a job in progress goes back to the queue and resumes). In production
-# run them as their own service instead and leave this at 0.
-_jobs = {"procs": [], "stopping": False}
+# JOBS_EMBEDDED_WORKERS=1 so the quick start stays one command). They run under
+# their own small supervisor process (api/jobs/supervisor.py), started here
+# before gunicorn forks any web worker: each worker is a fresh interpreter
+# (`flask --app api jobs worker`: nothing forked from this master), restarted
+# within seconds if it dies, stopped with SIGTERM when gunicorn exits (a job in
+# progress goes back to the queue and resumes). Not a thread of this master:
+# a process started from a thread while the master forks a web worker can
+# leave that thread blocked forever (the web worker inherits the pipe the
+# start is confirmed through), and the dead job worker is never replaced.
+# In production run the workers as their own service instead and leave this at 0.
+_jobs = {"supervisor": None}
 
 
-def _supervise(slot: int) -> None:
+def _start_job_workers(server) -> None:
     import subprocess
     import sys
-    import time
-    while not _jobs["stopping"]:
-        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "api", "jobs", "worker"])
-        _jobs["procs"][slot] = proc
-        proc.wait()
-        if not _jobs["stopping"]:
-            time.sleep(2)  # it died: start another, without spinning
-
-
-def when_ready(server):
-    import threading
     n = _whole("JOBS_EMBEDDED_WORKERS", 0, 0)
-    _jobs["procs"] = [None] * n
-    for slot in range(n):
-        threading.Thread(target=_supervise, args=(slot,), name=f"job-worker-{slot}", daemon=True).start()
     if n:
-        server.log.info("started %d job worker(s)", n)
+        _jobs["supervisor"] = subprocess.Popen([sys.executable, "-m", "api.jobs.supervisor", str(n),
+                                                str(graceful_timeout)])
+        server.log.info("started %d job worker(s) under supervisor pid %d", n, _jobs["supervisor"].pid)
 
 
 def on_exit(server):
-    _jobs["stopping"] = True
-    for proc in _jobs["procs"]:
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-    for proc in _jobs["procs"]:
-        if proc is not None:
-            try:
-                proc.wait(timeout=graceful_timeout)
-            except Exception:
-                proc.kill()
+    proc = _jobs["supervisor"]
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=graceful_timeout + 5)
+        except Exception:
+            proc.kill()

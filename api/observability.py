@@ -48,12 +48,17 @@ class Metrics:
             if version:
                 self.model.labels(version).set(1)
 
-    def exposition(self) -> bytes:
+    def exposition(self, queue: dict | None = None) -> bytes:
+        """The text exposition: every worker's request metrics, plus ``queue`` (see
+        :func:`queue_metrics`) read from the database at this scrape, the same whichever
+        worker answers."""
         if self.multiprocess:
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
-            return generate_latest(registry)
-        return generate_latest(self.registry)
+            text = generate_latest(registry)
+        else:
+            text = generate_latest(self.registry)
+        return text + (generate_latest(_QueueCollector(queue)) if queue is not None else b"")
 
     def init_app(self, app: Flask) -> None:
         @app.before_request
@@ -68,3 +73,51 @@ class Metrics:
             if resp.status_code >= 400:
                 self.errors.labels(endpoint, str(resp.status_code)).inc()
             return resp
+
+
+JOB_STATUSES = ("queued", "running", "done", "failed", "expired")
+
+
+def queue_metrics(session, now) -> dict:
+    """The registry-scoring queue as the jobs table has it now (api/jobs): jobs per status, the
+    age of the oldest queued job, the oldest running one and the running jobs whose lease ran
+    out (their worker died: another will take them over), and failed jobs' attempts."""
+    from sqlalchemy import func, select
+
+    from api.db.models import Job
+
+    counts = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
+    oldest = dict(session.execute(select(Job.status, func.min(Job.created_at)).where(
+        Job.status.in_(("queued", "running"))).group_by(Job.status)).all())
+    stale = session.scalar(select(func.count()).where(Job.status == "running", Job.lease_until < now))
+
+    def age(status):
+        at = oldest.get(status)
+        if at is None:
+            return 0.0
+        at = at if at.tzinfo else at.replace(tzinfo=now.tzinfo)
+        return max((now - at).total_seconds(), 0.0)
+
+    return {"jobs": {s: int(counts.get(s, 0)) for s in JOB_STATUSES}, "oldest_queued_seconds": age("queued"),
+            "oldest_running_seconds": age("running"), "lease_expired": int(stale or 0)}
+
+
+class _QueueCollector:
+    """prometheus_client collector of one :func:`queue_metrics` reading."""
+
+    def __init__(self, queue: dict):
+        self.queue = queue
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
+        jobs = GaugeMetricFamily("jobs", "registry-scoring jobs by status", labels=["status"])
+        for status, n in self.queue["jobs"].items():
+            jobs.add_metric([status], n)
+        yield jobs
+        yield GaugeMetricFamily("jobs_oldest_queued_age_seconds", "age of the oldest queued job (0: none)",
+                                value=self.queue["oldest_queued_seconds"])
+        yield GaugeMetricFamily("jobs_oldest_running_age_seconds", "age of the oldest running job (0: none)",
+                                value=self.queue["oldest_running_seconds"])
+        yield GaugeMetricFamily("jobs_lease_expired", "running jobs whose worker's lease ran out (worker gone)",
+                                value=self.queue["lease_expired"])

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from flask import current_app, g
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.arguments import Blueprint
 from api.errors import ApiProblem
 from api.model_holder import without_paths
+from api.observability import queue_metrics
 from recommender.errors import ModelError
 
 blp = Blueprint("ops", __name__, url_prefix="/api/v1", description="Operations")
@@ -52,10 +56,17 @@ def readyz():
 @blp.doc(responses={"200": {"description": "Prometheus text exposition format, all workers added up",
                             "content": {"text/plain": {"schema": {"type": "string"}}}}})
 def metrics():
-    """Prometheus text format."""
+    """Prometheus text format: requests, latency, errors and model version of every worker,
+    and the registry-scoring queue (jobs per status, oldest queued and running job's age,
+    jobs whose worker's lease ran out) read from the database."""
     m = current_app.extensions["metrics"]
     m.set_model(current_app.extensions["model_holder"].version)
-    return current_app.response_class(m.exposition(), content_type=CONTENT_TYPE_LATEST)
+    try:
+        with current_app.extensions["db_sessions"]() as session:
+            queue = queue_metrics(session, datetime.now(timezone.utc))
+    except SQLAlchemyError:  # the database is down: the request metrics still answer (readyz says why)
+        queue = None
+    return current_app.response_class(m.exposition(queue), content_type=CONTENT_TYPE_LATEST)
 
 
 @blp.route("/model", methods=["GET"])
