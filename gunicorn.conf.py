@@ -3,10 +3,11 @@
 No preload: LightGBM uses OpenMP, which does not survive fork, so every
 worker loads (and verifies) its own model after forking.
 
-Threaded workers (gthread): a slow client holds one thread, not a whole
-worker, and the other threads keep answering. nginx in front (deploy/nginx.conf)
-buffers whole requests and responses, so in production slow clients never
-reach gunicorn at all.
+Threaded workers (gthread, guarded: gunicorn_workers.py): a client still
+sending its headers holds no thread (it waits on the worker's poller, closed
+after 10 s), and a stalled body or response read is cut after 10 s. nginx in
+front (deploy/nginx.conf) buffers whole requests and responses, so in
+production slow clients never reach gunicorn at all.
 
 Metrics: prometheus_client multiprocess mode. PROMETHEUS_MULTIPROC_DIR is set
 here, before any worker imports prometheus_client; it is emptied when the
@@ -32,7 +33,9 @@ def _whole(name: str, default: int, minimum: int) -> int:
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = _whole("WEB_CONCURRENCY", 2, 1)
-worker_class = "gthread"
+# gthread, with request heads waited for off the thread pool and timed socket I/O: slow clients
+# cannot hold the threads when nothing is in front of gunicorn (`make run`; gunicorn_workers.py)
+worker_class = "gunicorn_workers.GuardedThreadWorker"
 threads = _whole("GUNICORN_THREADS", 4, 1)
 wsgi_app = "api:create_app()"
 preload_app = False

@@ -93,6 +93,41 @@ def test_slow_clients_do_not_block_gunicorn_workers(gunicorn_server):
             s.close()
 
 
+def test_many_slow_clients_do_not_starve_bare_gunicorn(gunicorn_server):
+    """40 clients that send half their headers and stall (5 times the 8 threads of 2 workers x 4),
+    plus 20 that send a few header bytes per second: every /healthz probe meanwhile answers
+    quickly, and the stalled clients are closed after the 10-s header timeout (issue #21)."""
+    port = gunicorn_server["port"]
+    stalled = slow_connections(port, 40)
+    trickling = slow_connections(port, 20)
+    probes, slow = 0, []
+    try:
+        deadline = time.monotonic() + 12
+        while time.monotonic() < deadline:
+            for s in trickling:
+                try:
+                    s.sendall(b"X-Slow: 1\r\n")  # a byte now and then: the connection keeps coming back
+                except OSError:
+                    pass
+            t0 = time.monotonic()
+            status, _, _ = get(f"{gunicorn_server['base']}/api/v1/healthz", timeout=5)
+            took = time.monotonic() - t0
+            probes += 1
+            assert status == 200
+            if took > 1.0:
+                slow.append((round(t0 - deadline + 12, 1), round(took, 2)))
+            time.sleep(0.3)
+        print(f"{probes} /healthz probes with 60 slow clients on bare gunicorn, {len(slow)} over 1 s: {slow}")
+        assert probes >= 20 and not slow
+        # past the header timeout the stalled ones were closed by the server
+        for s in stalled:
+            s.settimeout(3)
+            assert s.recv(1024) == b""
+    finally:
+        for s in stalled + trickling:
+            s.close()
+
+
 def test_metrics_count_every_worker(gunicorn_server):
     base = gunicorn_server["base"]
     n = 40
