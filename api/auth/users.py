@@ -37,6 +37,12 @@ class SignedInUser(UserMixin):
     role: str
     locale: str | None
     session_version: int = 0
+    name: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        """How the person is named on what they prepare: their name, else their e-mail address."""
+        return self.name or self.email
 
     def get_id(self) -> str:
         """What Flask-Login keeps in the session cookie: the id and the session version."""
@@ -48,11 +54,13 @@ def normalise_email(email: str) -> str:
 
 
 def create_user(session, tenant_name: str, email: str, role: str = "borsista",
-                password: str | None = None) -> tuple[str, User]:
+                password: str | None = None, name: str | None = None) -> tuple[str, User]:
     """Create the user (and the tenant if new); returns ``(password, user)``.
-    Without ``password`` a random one is made: show it once, it is stored only hashed."""
+    Without ``password`` a random one is made: show it once, it is stored only hashed.
+    ``name``: the person's name, shown on what they prepare (1 to 120 characters)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
+    name = check_name(name)
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise ValueError(f"not an e-mail address: {email!r}")
@@ -65,10 +73,30 @@ def create_user(session, tenant_name: str, email: str, role: str = "borsista",
         session.flush()
     password = password or secrets.token_urlsafe(12)
     user = User(tenant_id=tenant.id, email=email, password_hash=generate_password_hash(password), role=role,
-                active=True)
+                active=True, name=name)
     session.add(user)
     session.commit()
     return password, user
+
+
+def check_name(name: str | None) -> str | None:
+    """A user's name as stored: trimmed, 1 to 120 printable characters, or None."""
+    if name is None or not name.strip():
+        return None
+    name = " ".join(name.split())
+    if len(name) > 120 or not name.isprintable():
+        raise ValueError("name must be 1 to 120 printable characters")
+    return name
+
+
+def set_name(session, email: str, name: str | None) -> User:
+    """Set (or, with None, clear) the user's name."""
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise ValueError(f"no user with e-mail {email}")
+    user.name = check_name(name)
+    session.commit()
+    return user
 
 
 def reset_password(session, email: str) -> str:
@@ -121,7 +149,7 @@ def load_signed_in(session, user_id: str) -> SignedInUser | None:
     if (user.session_version or 0) != version:
         return None
     return SignedInUser(user.id, tenant.id, tenant.name, user.email, user.role, user.locale,
-                        user.session_version or 0)
+                        user.session_version or 0, user.name)
 
 
 def set_locale(session, user_id: int, locale: str) -> None:

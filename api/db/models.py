@@ -200,6 +200,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str | None] = mapped_column(String(120), nullable=True)  # shown as "prepared by"; else the e-mail
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     role: Mapped[str] = mapped_column(String(20), default="borsista")  # borsista | staff
     locale: Mapped[str | None] = mapped_column(String(5), nullable=True)

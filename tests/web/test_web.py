@@ -343,3 +343,27 @@ def test_login_never_redirects_off_site(app, target):
     b.get("/login")
     r = b.post(f"/login?next={target}", {"email": "b@modena.example", "password": "pw-modena-123"})
     assert r.status_code == 302 and r.location.endswith("/firms")
+
+
+def test_the_plan_is_prepared_by_the_users_name_and_chamber(app, prato):
+    import io
+
+    from pypdf import PdfReader
+
+    def plan_text(firm_id):
+        r = prato.get(f"/firms/{firm_id}/plan.pdf")
+        return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(r.data)).pages).split())
+
+    firm_id = new_firm(prato, name="Firmato Srl")
+    assert "preparato da a@prato.example, CCIAA Prato" in plan_text(firm_id)  # no name yet: the e-mail address
+    cli = app.test_cli_runner()
+    r = cli.invoke(args=["users", "set-name", "A@prato.example", "  Maria   Rossi "])
+    assert r.exit_code == 0 and "a@prato.example: Maria Rossi" in r.output
+    try:
+        assert "preparato da Maria Rossi, CCIAA Prato" in plan_text(firm_id)
+        r = cli.invoke(args=["users", "set-name", "nobody@prato.example", "X"])
+        assert r.exit_code != 0 and "no user with e-mail nobody@prato.example" in r.output
+        r = cli.invoke(args=["users", "set-name", "a@prato.example", "x" * 121])
+        assert r.exit_code != 0 and "name must be 1 to 120 printable characters" in r.output
+    finally:
+        cli.invoke(args=["users", "set-name", "a@prato.example", ""])
