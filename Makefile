@@ -48,9 +48,11 @@ demo: $(VENV)/.installed
 test: system-packages $(VENV)/.installed translations lint
 	$(PY) -m pytest
 
-# pyflakes-class errors (unused and undefined names) and syntax errors, in everything that ships
+# pyflakes-class errors (unused and undefined names) and syntax errors, in everything that ships;
+# then type errors in recommender/ (mypy, files and settings from [tool.mypy] in pyproject.toml)
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check recommender api tests benchmarks scripts
+	$(VENV)/bin/ruff check recommender api tests benchmarks scripts gunicorn.conf.py gunicorn_workers.py
+	$(VENV)/bin/mypy
 
 data: $(VENV)/.installed
 	$(PY) -m recommender.data build

@@ -26,7 +26,7 @@ class FieldError:
     suggestions: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
-        out = {"field": self.field, "reason": self.reason}
+        out: dict[str, object] = {"field": self.field, "reason": self.reason}
         if self.value is not None:
             out["value"] = self.value
         if self.suggestions:

@@ -440,6 +440,7 @@ def hub_check(serving: pd.DataFrame, mix: dict) -> pd.DataFrame:
             continue
         latest = g.sort_values("year").iloc[-1]
         p = product_for(HUB_CLASSES[family], "2022")
+        assert p is not None  # HUB_CLASSES are goods
         parts = _product_parts(serving, mix, p)
         sector = p.icio_sector if p.icio_sector in _sectors(serving) else p.model_sector
         rows.append({"family": family, "market": iso3, "sector": sector,

@@ -107,7 +107,12 @@ class InputFile:
 
     # -- CSV ------------------------------------------------------------------
     def _text(self) -> io.TextIOBase:
-        raw = io.BytesIO(self._source) if self._source is not None else open(self.path, "rb")
+        raw: io.BufferedIOBase
+        if self._source is not None:
+            raw = io.BytesIO(self._source)
+        else:
+            assert self.path is not None  # without its bytes, an input is a file
+            raw = open(self.path, "rb")
         # newline="": the csv module sees \r, \n and \r\n itself (quoted cells may hold them)
         return io.TextIOWrapper(raw, encoding=self._encoding, newline="")
 
@@ -164,6 +169,7 @@ class InputFile:
     # -- XLSX -----------------------------------------------------------------
     def _xlsx_rows(self) -> Iterator[RawRow]:
         width = len(self.header)
+        assert self.path is not None  # an XLSX input is a file
         with _open_sheet(self.path) as sheet:
             for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
                 if number == 1:
@@ -295,7 +301,11 @@ def _scan(path: Path | None, data: bytes | None) -> tuple[str, int, int, str]:
     utf8 = codecs.getincrementaldecoder("utf-8")()
     cp1252 = codecs.getincrementaldecoder("cp1252")()
     ok = {"utf-8": True, "cp1252": True}
-    blocks = iter([data]) if data is not None else _blocks(path)
+    if data is not None:
+        blocks = iter([data])
+    else:
+        assert path is not None  # one of them is given
+        blocks = _blocks(path)
     last = b""
     for block in blocks:
         digest.update(block)
@@ -344,7 +354,7 @@ def _open_csv(path: Path | None, data: bytes | None) -> InputFile:
     if max(semicolons, commas) + 1 > MAX_COLUMNS:  # an upper bound of the columns, before parsing
         raise _too_many_columns(max(semicolons, commas) + 1)
     try:
-        header = next(inp._reader([first]), [])
+        header: list[str] = next(inp._reader([first]), [])
     except csv.Error:
         header = []
     inp.header = [h.strip().lstrip("\ufeff").strip() for h in header]

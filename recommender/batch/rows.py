@@ -11,6 +11,7 @@ into ``maturity_answers``) and reports a cell over :data:`MAX_CELL` characters.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from operator import itemgetter
 
@@ -58,7 +59,7 @@ def row_data(header: list[str], cells: list[str], list_separators: str) -> tuple
 
 
 def check_row(header: list[str], cells: list[str], list_separators: str,
-              errors: list[FieldError] = ()) -> FirmProfile | list[FieldError]:
+              errors: Sequence[FieldError] = ()) -> FirmProfile | list[FieldError]:
     """The row's profile, or every error of the row (its structural ``errors``,
     oversize cells, and every bad field of the profile)."""
     data, cell_errors = row_data(header, cells, list_separators)
@@ -89,9 +90,13 @@ class RowChecker:
         self.name_at = header.index(C.IN_NAME) if C.IN_NAME in header else None
         key_at = [i for i, h in enumerate(header) if h != C.IN_NAME]
         self.key_header = [header[i] for i in key_at]
-        self._cells = (lambda cells: [cells[i] for i in key_at]) if len(key_at) < 2 else \
-            (lambda cells, pick=itemgetter(*key_at): list(pick(cells)))
-        self._seen: dict[str, FirmProfile | list[FieldError]] = {}
+        self._cells: Callable[[list[str]], list[str]]
+        if len(key_at) < 2:
+            self._cells = lambda cells: [cells[i] for i in key_at]
+        else:
+            pick = itemgetter(*key_at)
+            self._cells = lambda cells: list(pick(cells))
+        self._seen: dict[str | tuple, FirmProfile | list[FieldError]] = {}
 
     def key(self, cells: list[str]) -> str | tuple:
         """The row's cells but the name, as one string (or, should a cell hold the separator, a tuple)."""
@@ -110,7 +115,7 @@ class RowChecker:
                if len(name) > MAX_CELL else name_error(name))
         return [] if bad is None else [bad]
 
-    def check(self, cells: list[str], errors: list[FieldError] = ()) -> tuple[str | tuple | None,
+    def check(self, cells: list[str], errors: Sequence[FieldError] = ()) -> tuple[str | tuple | None,
                                                                             FirmProfile | list]:
         """(the row's profile key or None, its profile or its errors)."""
         if errors:  # a ragged or broken row: checked on its own, never cached

@@ -79,7 +79,7 @@ class Rankings:
 class _Ids:
     """Small integer ids for hashable values, id 0 first."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.ids: dict = {}
         self.values: list = []
 

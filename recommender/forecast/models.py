@@ -22,6 +22,8 @@ share of the query's exports at t + h. Rankings are compared within each query.
 
 from __future__ import annotations
 
+from typing import cast
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -136,7 +138,8 @@ class BoostedOnTop:
         return self
 
     def score(self, rows: pd.DataFrame) -> np.ndarray:
-        return self.booster_.predict(self._matrix(rows), num_threads=self.n_jobs)
+        # lightgbm types predict() as ndarray | sparse matrix | list of them: a DataFrame gives an ndarray
+        return cast(np.ndarray, self.booster_.predict(self._matrix(rows), num_threads=self.n_jobs))
 
 
 class NowcastRanker:

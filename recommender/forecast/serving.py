@@ -20,6 +20,7 @@ What each row holds (all from information available in 2022):
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -77,7 +78,8 @@ def build_serving_table(tables_2022: Tables, forecaster: BoostedOnTop, implied: 
     (sector, demand type, importer)."""
     rows = italy_rows(tables_2022, exporter)
     rows["forecast_score"] = forecaster.score(rows)
-    contrib = forecaster.booster_.predict(forecaster._matrix(rows), pred_contrib=True, num_threads=1)
+    # lightgbm types predict() as ndarray | sparse matrix | list of them: a DataFrame gives an ndarray
+    contrib = cast(np.ndarray, forecaster.booster_.predict(forecaster._matrix(rows), pred_contrib=True, num_threads=1))
     for i, name in enumerate(forecaster.columns()):
         rows[f"contrib__{name}"] = contrib[:, i]
     rows["forecast_sector"] = rows[C.SECTOR]

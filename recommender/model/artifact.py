@@ -24,6 +24,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import lightgbm as lgb
 import numpy as np
@@ -121,7 +122,8 @@ def load_version(version: str, models_dir=None) -> LoadedModel:
     X = to_model_matrix(serving, manifest["categories"])
     serving = serving.copy()
     serving["score"] = booster.predict(X, num_threads=1)
-    contrib = booster.predict(X, pred_contrib=True, num_threads=1)
+    # lightgbm types predict() as ndarray | sparse matrix | list of them: a DataFrame gives an ndarray
+    contrib = cast(np.ndarray, booster.predict(X, pred_contrib=True, num_threads=1))
     for i, name in enumerate(FEATURES):
         serving[f"contrib__{name}"] = contrib[:, i]
     serving["contrib__bias"] = contrib[:, -1]

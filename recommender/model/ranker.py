@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -69,4 +71,5 @@ class MarketRanker:
         return self
 
     def predict(self, rows: pd.DataFrame) -> np.ndarray:
-        return self.booster_.predict(to_model_matrix(rows, self.categories_), num_threads=self.n_jobs)
+        # lightgbm types predict() as ndarray | sparse matrix | list of them: a DataFrame gives an ndarray
+        return cast(np.ndarray, self.booster_.predict(to_model_matrix(rows, self.categories_), num_threads=self.n_jobs))

@@ -52,6 +52,7 @@ def read_outcomes(database_url: str, with_firms: bool = False):
         columns=["id", C.TENANT, C.FIRM, C.MARKET, C.CHANNEL, "status", C.OUTCOME_DATE, C.IMPRESSION])
     if not with_firms:
         return imps, fb
+    assert firms is not None  # read above, with_firms
     firms = (firms.rename(columns={"id": C.FIRM, "tenant_id": C.TENANT}) if len(firms)
              else pd.DataFrame(columns=[C.FIRM, C.TENANT, "profile", "created_at"]))
     firms["profile"] = [json.loads(p) if isinstance(p, str) else p for p in firms["profile"]]

@@ -41,6 +41,9 @@ least ``k_anonymity`` firms. Rows never cross Chambers; the fitted scalars
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -65,8 +68,9 @@ def channel_base(esales: pd.DataFrame, countries: pd.DataFrame) -> dict:
     or to the rest of the world (E_AESWW), as a fraction; and {"eu": set of EU ISO3}."""
     it = esales[(esales["geo"] == "IT") & esales["indicator"].isin(["E_AESEU", "E_AESWW"])]
     latest = it.sort_values("year").groupby(["size_class", "indicator"]).tail(1)
-    base = {(r["size_class"], "EU" if r["indicator"] == "E_AESEU" else "WORLD"): r["pct_enterprises"] / 100.0
-            for r in latest.to_dict("records")}
+    base: dict[tuple[str, str] | str, Any] = {
+        (r["size_class"], "EU" if r["indicator"] == "E_AESEU" else "WORLD"): r["pct_enterprises"] / 100.0
+        for r in latest.to_dict("records")}
     base["years"] = sorted({int(y) for y in latest["year"]})
     base["eu"] = frozenset(countries.loc[countries["eu_member"].astype(str) == "True", "iso3"])
     return base
@@ -187,7 +191,7 @@ class OutcomeModel:
             firms_sold=("firms_sold", "sum"), first_year=("first_year", "min"),
             last_year=("last_year", "max")).reset_index()
 
-    def _views(self, trials: pd.DataFrame, low_key: tuple[str, ...], top_key: tuple[str, ...], k_low: float,
+    def _views(self, trials: pd.DataFrame, low_key: Sequence[str], top_key: Sequence[str], k_low: float,
                tenants) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(national, local) counts per view and cell: each Chamber's own trials plus the other
         Chambers' aggregates that pass k-anonymity (at least ``k_anonymity`` distinct firms in the

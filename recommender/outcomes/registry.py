@@ -43,6 +43,8 @@ sell in a market only when they are at least ``k_anonymity``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -140,8 +142,9 @@ class RegistryModel:
                         "chambers": int(groups[C.TENANT].nunique()) if len(groups) else 0,
                         "firm_markets": int(sum(float(s.sum()) for s in groups["sellers"])) if len(groups) else 0}
         if groups.empty or not self.markets_:
-            self.scale_ = {"a": 0.0, "beta": 1.0, "how": "none (no exporting firm registered)"}
-            self.kappa_ = {lv: {"kappa": self.kappa_default, "how": "default (no firm)"} for lv in (NATIONAL, LOCAL)}
+            self.scale_: dict[str, Any] = {"a": 0.0, "beta": 1.0, "how": "none (no exporting firm registered)"}
+            self.kappa_: dict[str, dict[str, Any]] = {lv: {"kappa": self.kappa_default, "how": "default (no firm)"}
+                                                      for lv in (NATIONAL, LOCAL)}
             self.cells_ = pd.DataFrame(columns=REGISTRY_CELL_COLUMNS)
             self.counts_["cells"] = self.counts_["cells_shown_to_all"] = 0
             return self

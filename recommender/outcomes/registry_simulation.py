@@ -68,7 +68,9 @@ def draw_registry(recommender, units: list[dict], truth: dict, markets: list[str
         tried = propensity(u, markets, gamma)
         sellers = pd.Series(rng.binomial(firms, (tried * truth[key]).to_numpy(float)).astype(float), index=markets)
         priors[key] = pd.Series(recommender.prior_scores(u["profile"]))
-        groups.append({C.TENANT: TENANT, C.FAMILY: product_of(u["profile"]).family, C.LOCALITY: u["locality"],
+        product = product_of(u["profile"])
+        assert product is not None  # the units are firms of goods
+        groups.append({C.TENANT: TENANT, C.FAMILY: product.family, C.LOCALITY: u["locality"],
                        "prior_key": key, "firms": firms,
                        "sellers": sellers.reindex(model_markets).fillna(0.0).to_numpy(float),
                        "first": 2026, "last": 2026})

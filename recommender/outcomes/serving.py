@@ -142,6 +142,7 @@ class OutcomeAdjuster:
             if l_ is not None:
                 out[iso3] = Lift(l_.lift, l_.var, ev)
             else:
+                assert n is not None  # a market of the cells: national if not local
                 out[iso3] = Lift(n.lift, float(shrinkage.posterior_variance(0, 0, self.kappa["local"], n.lift, n.var)),
                                  ev)
         return out

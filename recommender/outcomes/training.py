@@ -112,7 +112,8 @@ def registry_frames(recommender, firms: pd.DataFrame, unprompted: pd.DataFrame) 
     from recommender.recommend.engine import product_of
     from recommender.recommend.profile import FirmProfile
 
-    extra = {(int(t), int(f)): set() for t, f in zip(unprompted[C.TENANT], unprompted[C.FIRM])}
+    extra: dict[tuple[int, int], set[str]] = {(int(t), int(f)): set()
+                                               for t, f in zip(unprompted[C.TENANT], unprompted[C.FIRM])}
     for t, f, m in zip(unprompted[C.TENANT], unprompted[C.FIRM], unprompted[C.MARKET]):
         extra[(int(t), int(f))].add(m)
     rows, priors, skipped = [], {}, {"invalid_profile": 0, "services": 0, "no_place": 0}

@@ -54,7 +54,7 @@ from recommender.outcomes.exploration import choose_explored, exploration_slots
 from recommender.outcomes.impressions import locality, size_class
 from recommender.outcomes.model import SHARED_VIEW, channel_base, channel_prior_base
 from recommender.outcomes.registry_lifts import RegistryLifts
-from recommender.outcomes.serving import OutcomeAdjuster
+from recommender.outcomes.serving import Lift, OutcomeAdjuster
 from recommender.recommend import reasons as R
 from recommender.recommend.arguments import check_arguments
 from recommender.recommend.readiness import demand_parts, demandingness, horizon, required_level
@@ -98,7 +98,7 @@ def product_of(profile: FirmProfile) -> ProductProfile | None:
     return product_for(profile.ateco.ateco_code, profile.ateco.edition, district, around)
 
 
-def _place(profile: FirmProfile) -> tuple:
+def _place(profile: FirmProfile) -> tuple[str, ProductProfile | None, str | None, str | None]:
     """(division, product, province sigla, district slug): what the ranking takes of the firm's place."""
     return (profile.ateco.division, product_of(profile),
             profile.province.sigla if profile.province is not None else None,
@@ -175,7 +175,7 @@ class Recommender:
         registry = (learned or {}).get("params", {}).get("registry")
         self.registry = (RegistryLifts(model.outcomes, {"read_at": learned["trained_at"]} | registry
                                        | {"as_of": learned["trained_at"][:10]})
-                         if registry is not None and model.outcomes is not None else None)
+                         if registry is not None and learned is not None and model.outcomes is not None else None)
         self._outcome_caches(cache_size)
         self._rows = {key: q.set_index(C.IMPORTER).to_dict("index")
                       for key, q in self.serving.groupby([C.SECTOR, C.DEMAND])}
@@ -240,7 +240,7 @@ class Recommender:
                      for iso3 in profile.excluded_markets]
         rules = rules_for(product.family, product.family_group)
         parts_sector = self.parts_sector(product)
-        markets = []
+        markets: list[dict] = []
         for iso3, restriction in sel.chosen:
             row = sel.ranked[iso3]
             d = sel.demanding[iso3]
@@ -252,16 +252,18 @@ class Recommender:
             market = {"iso3": iso3, "iso2": static["iso2"], "name_it": static["name_it"],
                       "name_en": static["name_en"]}
             cites = self._evidence(product, own)[1].get(iso3, [])
-            reasons, estimates = self._explained(product, customer, own, iso3, lang)
-            reasons = list(reasons)
+            explained, estimates = self._explained(product, customer, own, iso3, lang)
+            reasons = list(explained)
             lift, reweighted, held = sel.lifts.get(iso3), sel.reweighting.get(iso3), sel.registry.get(iso3)
             if held is not None:
+                assert self.registry is not None  # registry evidence comes from it
                 said = R.registry_reason(held, district is not None, self.registry.params["as_of"])
                 if said is not None:
                     reasons.append(said[lang == "en"])
             if lift is not None and lift.evidence:
                 reasons.append(R.outcome_reason(lift, district is not None)[lang == "en"])
             if reweighted is not None:  # the factor on expected success, as the lift in outcome_reason
+                assert adjuster is not None  # re-weighting comes from it
                 said = R.reweighting_reason(reweighted, adjuster.part_weights[sector], _with_registry(row, held))
                 if said is not None:
                     reasons.append(said[lang == "en"])
@@ -308,7 +310,7 @@ class Recommender:
                              if restriction else []) + [{"type": r.kind, **r.to_dict(lang)} for r in gates],
             })
 
-        if adjuster is not None and adjuster.has_channel_cells(view):
+        if adjuster is not None and view is not None and adjuster.has_channel_cells(view):
             top_channels = tally_channels({mk["iso3"]: self._channels(mk["iso3"], product, customer, m.level, yes,
                                                                       view, size) for mk in markets})
         else:
@@ -400,6 +402,7 @@ class Recommender:
     def channel_ids(self, iso3: str, profile: FirmProfile) -> tuple[str, ...]:
         """The market's top 3 channel ids for the firm, best first (as in :meth:`recommend`)."""
         product = product_of(profile)
+        assert product is not None  # services have no ranking (InvalidInput), hence no channels
         customer = profile.customer_type or product.default_customer
         return self.channel_ids_for(iso3, product, customer, profile.maturity.level,
                                     _yes(profile.maturity), size_class(profile.employees))
@@ -415,7 +418,11 @@ class Recommender:
         """What a firm's channels depend on besides the market: (product, customer type, level,
         yes answers, size class: learned channel outcomes and minimum sizes differ by size)."""
         product = product_of(profile)
-        return (product, profile.customer_type or product.default_customer, profile.maturity.level,
+        customer = profile.customer_type
+        if not customer:
+            assert product is not None  # services have no default customer type
+            customer = product.default_customer
+        return (product, customer, profile.maturity.level,
                 _yes(profile.maturity), size_class(profile.employees))
 
     def ranking_key(self, profile: FirmProfile) -> tuple:
@@ -451,11 +458,13 @@ class Recommender:
         adjuster = self.outcomes
         view = adjuster.view_of(tenant) if adjuster is not None else None
         loc = locality(district, province)
-        lifts, reweighting, registry = {}, {}, {}
+        lifts: dict[str, Lift] = {}
+        reweighting: dict[str, float] = {}
+        registry: dict = {}
         rview = self.registry.view_of(tenant, product.family) if self.registry is not None else None
-        if rview is not None and self.registry.covers(rview, product.family):
+        if rview is not None and self.registry is not None and self.registry.covers(rview, product.family):
             registry = self._registry_factors(product, customer, own, rview, loc, registered)
-        if (adjuster is not None and adjuster.has_market_cells(view, sector)) or registry:
+        if (adjuster is not None and view is not None and adjuster.has_market_cells(view, sector)) or registry:
             order, lifts, reweighting = self._adjusted(product, customer, own, view, loc, rview, registered)
         eligible, embargoed, banned = [], [], []
         for iso3 in order:
@@ -468,6 +477,7 @@ class Recommender:
                 banned.append((iso3, bans[iso3]))
             else:
                 eligible.append(iso3)
+        explored: frozenset[str]
         picked, explored = eligible[:k], frozenset()
         if n_explore:
             head = eligible[:k - n_explore]
@@ -507,11 +517,13 @@ class Recommender:
         if lift is None and reweighting == 1.0:
             return prior * registry
         value = reweighting * (lift.value if lift is not None else 1.0)
+        assert self.outcomes is not None  # lifts and re-weighting come from it
         return prior * registry * value ** (1.0 / self.outcomes.params["scale"]["beta"])
 
     def _registry_factors_uncached(self, product, customer, own, rview, loc, registered) -> dict:
         """iso3 -> RegistryEvidence for the product's family in the view and locality, the firm's own
         registry row (``registered``: its markets) left out."""
+        assert self.registry is not None  # called for a view of it only
         mine = None
         if registered is not None:
             _, ranked = self._ranked(product, customer, own)
@@ -529,7 +541,8 @@ class Recommender:
         adjuster = self.outcomes
         lifts = adjuster.market_lifts(view, sector, loc) if adjuster is not None else {}
         registry = (self._registry_factors(product, customer, own, rview, loc, registered)
-                    if rview is not None and self.registry.covers(rview, product.family) else {})
+                    if rview is not None and self.registry is not None and self.registry.covers(rview, product.family)
+                    else {})
         reweighting = ({iso3: adjuster.reweighting(sector, _with_registry(ranked[iso3], registry.get(iso3)))
                         for iso3 in order} if adjuster is not None and sector in adjuster.part_weights else {})
         key = {iso3: (-self._learned_score(ranked[iso3]["score"], lifts.get(iso3), reweighting.get(iso3, 1.0),

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 from recommender.errors import FieldError, InvalidInput, LookupFailed
 from recommender.lookups import (
+    AtecoDivision,
+    District,
+    Province,
     districts_for_province,
     resolve_ateco,
     resolve_country,
@@ -41,10 +44,10 @@ def name_error(name) -> FieldError | None:
 
 @dataclass(frozen=True)
 class FirmProfile:
-    ateco: object                      # lookups.AtecoDivision
+    ateco: AtecoDivision
     maturity: Maturity
-    province: object | None = None     # lookups.Province
-    district: object | None = None     # lookups.District
+    province: Province | None = None
+    district: District | None = None
     customer_type: str | None = None   # None = default from the sector's data
     current_markets: tuple[str, ...] = ()
     excluded_markets: tuple[str, ...] = ()
@@ -148,7 +151,7 @@ class FirmProfile:
         employees = data.get("employees")
         if employees not in (None, ""):
             try:
-                employees = int(employees)
+                employees = int(data["employees"])  # present: its value is not None or ""
                 if employees < 0 or employees > 1_000_000:
                     raise ValueError
             except (TypeError, ValueError):
@@ -166,6 +169,8 @@ class FirmProfile:
 
         if errors:
             raise InvalidInput(errors)
+        # no errors: the ATECO lookup and assess() both succeeded
+        assert ateco is not None and maturity is not None
 
         warnings = []
         if district is not None and ateco is not None and ateco.division not in district.ateco_divisions:

@@ -138,6 +138,7 @@ class ProductProfileSchema(pa.DataFrameModel):
     note: Series[str] = pa.Field(nullable=True)
 
     @pa.dataframe_check
+    @classmethod  # what the decorator makes of it anyway; spelled out, mypy sees cls as the class
     def one_row_per_code(cls, df: pd.DataFrame) -> pd.Series:
         return ~df.duplicated(["ateco_class", "edition", "subcategory"], keep=False)
 

@@ -199,10 +199,11 @@ def build(raw_dir: Path, built: dict) -> dict[str, pd.DataFrame]:
         g = geo.loc[iso3] if iso3 in geo.index else None
         m = members.loc[iso3] if iso3 in members.index else None
         eu = m is not None and pd.isna(m["eu_to"])
-        euro = eu and not pd.isna(m["euro_from"]) and m["euro_from"] <= MEMBERSHIP_AS_OF_YEAR
+        euro = eu and m is not None and not pd.isna(m["euro_from"]) and m["euro_from"] <= MEMBERSHIP_AS_OF_YEAR
         if iso3 == "ITA":
             regime, agr, agr_year = "domestic", None, np.nan
         elif eu:
+            assert m is not None  # eu: a member
             regime, agr, agr_year = "eu_single_market", "EU single market", float(m["eu_from"])
         elif iso3 in agreements.index:
             a = agreements.loc[iso3]

@@ -176,12 +176,13 @@ def build(raw_dir: Path, built: dict) -> dict[str, pd.DataFrame]:
         sub_titles[ed] = {n["code"]: n["title"] for n in nodes if n["level"] == "category"}
     for (code, ed), r in curated.items():
         known = (by_ed[ed] if ed else by_ed["2022"] | by_ed["2025"]) if len(code) == 5 else None
-        if len(code) == 5 and code not in known:
+        if known is not None and code not in known:  # known: None for a sub-category (checked below)
             raise DataError(CLASSES, f"{code} is not an ATECO class", row=r["line"], column="code")
         if len(code) > 5 and code not in sub_titles.get(ed or "2022", {}):
             raise DataError(CLASSES, f"{code} is not an ATECO {ed or '2022'} category", row=r["line"], column="code")
 
     rows = []
+    base: str | None  # the 2022 class a class maps to (None: none, refused)
     for ed in EDITIONS:
         for code, title in sorted(by_ed[ed].items()):
             if ed == "2022":
@@ -190,7 +191,7 @@ def build(raw_dir: Path, built: dict) -> dict[str, pd.DataFrame]:
                 targets = corr.get(code, [])
                 same_div = [t for t in targets if t[:2] == code[:2]]
                 base = (code if code in targets and code in nace_isic else
-                        (same_div or targets or [None])[0])
+                        next(iter(same_div or targets), None))
                 if base is None or base not in nace_isic:
                     raise DataError(NACE_ISIC, f"ATECO 2025 class {code} has no 2022 class to map to")
                 mapped_from = "" if base == code else base
@@ -233,7 +234,7 @@ def _profile_row(code, sub, ed, title, base, mapped_from, nace_isic, curated, fa
         "family_name_en": families.loc[family, "name_en"], "family_group": families.loc[family, "group"],
         "evidence_keys": ";".join(evidence),
         "hs_basis": basis, "hs6_count": len(hs6), "hs6": ";".join(hs6),
-        "end_use": max(end_use, key=end_use.get) if end_use else "",
+        "end_use": max(end_use, key=end_use.__getitem__) if end_use else "",
         "share_consumption": end_use.get("consumption", 0.0), "share_intermediate": end_use.get("intermediate", 0.0),
         "share_capital": end_use.get("capital", 0.0),
         "default_customer": default_customer,
