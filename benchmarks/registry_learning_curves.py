@@ -11,7 +11,7 @@ recommender/outcomes/simulator.py started on 1,000 registered firms per unit).
 
 Prints the tables, writes docs/registry_learning_curves.md (the next outcome
 training's model card includes it) and the README block between the
-``registry:start/end`` markers. About 10 minutes on 2 cores.
+``registry:start/end`` markers. About 5 minutes on 2 cores.
 
     .venv/bin/python benchmarks/registry_learning_curves.py [--seeds 5] [--combined-seeds 3] [--no-write]
 """

@@ -107,6 +107,7 @@ def _place(profile: FirmProfile) -> tuple[str, ProductProfile | None, str | None
 
 STATUSES = ("new", "expand")
 MAX_CITES = 3  # product sources quoted per market (the best ones: newest, ranked first)
+SHOWN_CHANNELS = 3  # channels shown per market
 # the smallest firm of a Eurostat size class: channels that need a minimum size are checked against it
 SIZE_FLOOR = {"1-9": 1, "10-49": 10, "50-249": 50, "GE250": 250}
 
@@ -298,7 +299,7 @@ class Recommender:
                 "product_evidence": [dict(vars(c)) for c in
                                      self._product_evidence(product.evidence_keys)[1].get(iso3, [])[:MAX_CITES]],
                 "figures_for": self._figures_for(product, parts_sector),
-                "channels": list(self._channels(iso3, product, customer, m.level, yes, view, size)[:3]),
+                "channels": list(self._channels(iso3, product, customer, m.level, yes, view, size)[:SHOWN_CHANNELS]),
                 "channels_excluded": [{"channel_id": c["channel_id"], "name": c["name"],
                                        "reason": c["rule_en" if lang == "en" else "rule_it"],
                                        "source_url": c["source_url"], "as_of": c["as_of"]}
@@ -551,11 +552,15 @@ class Recommender:
         return sorted(order, key=key.__getitem__), lifts, reweighting
 
     def _channels_uncached(self, iso3, product, customer, level, yes, view, size) -> tuple[dict, ...]:
-        """All eligible channels for the market and product, best first: the rule score (prior) times
-        the learned lift of (channel, market, sector, maturity level, size class), if any."""
+        """The eligible channels for the market and product, best first: the rule score (prior) times
+        the learned lift of (channel, market, sector, maturity level, size class), if any. All of them
+        where learned channel lifts can re-order them (the tally of top channels reads them all); the
+        first :data:`SHOWN_CHANNELS` otherwise, the only ones any caller reads then (the rule order
+        stands, and building the rest was a third of a cold recommendation's time)."""
         sector = product.model_sector
-        rules = channels_for_market(iso3, channel_fit(product), customer, MaturityKey(level, yes), k=None,
-                                    employees=SIZE_FLOOR.get(size))
+        learned = self.outcomes is not None and view is not None and self.outcomes.has_channel_cells(view)
+        rules = channels_for_market(iso3, channel_fit(product), customer, MaturityKey(level, yes),
+                                    k=None if learned else SHOWN_CHANNELS, employees=SIZE_FLOOR.get(size))
         base = channel_prior_base(self.channel_base, size, iso3)
         out = []
         for c in rules:
