@@ -26,6 +26,11 @@ import pandas as pd
 from recommender.data import load_table
 
 
+def _text(value) -> str:
+    """A table's optional text cell as text ("" when empty)."""
+    return value if isinstance(value, str) else ""
+
+
 @dataclass(frozen=True)
 class Citation:
     district: str
@@ -36,6 +41,8 @@ class Citation:
     source_url: str
     quote: str
     stand_in: str  # "" (district figure) | national | regional | province_total
+    trend: str = ""       # what the quote says of the market: "down" (a fall), "up", "" (none read)
+    trend_said: str = ""  # the quote's words that say it
 
 
 @lru_cache(maxsize=4)
@@ -133,5 +140,6 @@ def evidence_given(table: pd.DataFrame, model_sector: str, mine: pd.DataFrame, f
         cites.setdefault(r["iso3"], []).append(Citation(
             r["district_name"], int(r["year"]), None if pd.isna(r["rank"]) else int(r["rank"]),
             r["value_or_share"] if isinstance(r["value_or_share"], str) else "", r["source_title"], r["source_url"],
-            r["quote"] if isinstance(r["quote"], str) else "", r["stand_in"]))
+            r["quote"] if isinstance(r["quote"], str) else "", r["stand_in"], _text(r.get("trend")),
+            _text(r.get("trend_said"))))
     return value, cites

@@ -32,6 +32,11 @@ UNRANKED_WEIGHT = 0.75
 PRODUCT_WIDE = ("national", "association")
 
 
+def _text(value) -> str:
+    """A table's optional text cell as text ("" when empty)."""
+    return value if isinstance(value, str) else ""
+
+
 @dataclass(frozen=True)
 class ProductCitation:
     key: str
@@ -44,6 +49,8 @@ class ProductCitation:
     source_title: str
     source_url: str
     quote: str
+    trend: str = ""       # what the quote says of the market: "down" (a fall), "up", "" (none read)
+    trend_said: str = ""  # the quote's words that say it
 
 
 @lru_cache(maxsize=4)
@@ -79,7 +86,7 @@ def product_evidence(keys: tuple[str, ...], exclude_urls: frozenset[str] = froze
                 key, r["product_it"], r["product_en"], r["scope"], int(r["year"]),
                 None if pd.isna(r["rank"]) else int(r["rank"]),
                 r["value_or_share"] if isinstance(r["value_or_share"], str) else "", r["source_title"],
-                r["source_url"], r["quote"]))
+                r["source_url"], r["quote"], _text(r.get("trend")), _text(r.get("trend_said"))))
         return value, cites, key
     empty = pd.Series(dtype=float)
     empty.attrs["sources"] = 0

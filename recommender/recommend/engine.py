@@ -255,6 +255,10 @@ class Recommender:
             cites = self._evidence(product, own)[1].get(iso3, [])
             explained, estimates = self._explained(product, customer, own, iso3, lang)
             reasons = list(explained)
+            product_cites = self._product_evidence(product.evidence_keys)[1].get(iso3, [])[:MAX_CITES]
+            falling = next((c for c in (*cites, *product_cites) if c.trend == "down"), None)
+            if falling is not None:  # a source that names the market and says it fell: said, against it
+                reasons.append(R.contrary_reason(falling)[lang == "en"])
             lift, reweighted, held = sel.lifts.get(iso3), sel.reweighting.get(iso3), sel.registry.get(iso3)
             if held is not None:
                 assert self.registry is not None  # registry evidence comes from it
@@ -296,8 +300,7 @@ class Recommender:
                 "estimates": [dict(e) for e in estimates],
                 "reasons": reasons,
                 "district_evidence": [dict(vars(c)) for c in cites],
-                "product_evidence": [dict(vars(c)) for c in
-                                     self._product_evidence(product.evidence_keys)[1].get(iso3, [])[:MAX_CITES]],
+                "product_evidence": [dict(vars(c)) for c in product_cites],
                 "figures_for": self._figures_for(product, parts_sector),
                 "channels": list(self._channels(iso3, product, customer, m.level, yes, view, size)[:SHOWN_CHANNELS]),
                 "channels_excluded": [{"channel_id": c["channel_id"], "name": c["name"],

@@ -291,6 +291,18 @@ def outcome_reason(lift, in_district: bool) -> tuple[str, str]:
     return it, en
 
 
+def contrary_reason(cite) -> tuple[str, str]:
+    """A cited source that names the market among the destinations and, in the same quote, says it
+    fell (``cite``: a district or product citation with ``trend`` "down"): the evidence that cuts
+    against the market, said as such (it is not taken out of the score: the market stays a main
+    destination in that source)."""
+    it = (f"Segnale contrario: la stessa fonte riporta un calo («{cite.trend_said}», {cite.source_title}, "
+          f"{cite.year}).")
+    en = (f"Counter-signal: the same source reports a fall («{cite.trend_said}», {cite.source_title}, "
+          f"{cite.year}).")
+    return it, en
+
+
 def registry_reason(evidence, in_district: bool, as_of: str) -> tuple[str, str] | None:
     """Where registered firms of the same product already sell (``evidence``:
     :class:`recommender.outcomes.registry_lifts.RegistryEvidence`, the firm's own row left out);

@@ -70,6 +70,10 @@ class CitedDestinationSchema(pa.DataFrameModel):
     value_or_share: Series[str] = pa.Field(nullable=True)
     source_title: Series[str] = pa.Field(str_length={"min_value": 3})
     source_url: Series[str] = pa.Field(str_matches=r"^https?://")
+    # what the row's own quote says of the market's trend (recommender/data/builders/trends.py): down, up or
+    # none read; trend_said is the quote's words that say it
+    trend: Series[str] = pa.Field(nullable=True, isin=["down", "up"])
+    trend_said: Series[str] = pa.Field(nullable=True, str_length={"min_value": 3})
 
     class Config:
         strict = True

@@ -367,3 +367,11 @@ def test_the_plan_is_prepared_by_the_users_name_and_chamber(app, prato):
         assert r.exit_code != 0 and "name must be 1 to 120 printable characters" in r.output
     finally:
         cli.invoke(args=["users", "set-name", "a@prato.example", ""])
+
+
+def test_a_source_that_says_a_market_fell_is_shown_against_it(prato):
+    firm_id = new_firm(prato, name="Maglificio Carpigiano Due", ateco="14.39", province="MO",
+                       district="maglieria-di-carpi")
+    page = text_of(prato.get(f"/firms/{firm_id}/recommendation").text)
+    assert "Segnale contrario: la stessa fonte riporta un calo («il calo dell’Olanda»" in page
+    assert "in calo, secondo la fonte" in page

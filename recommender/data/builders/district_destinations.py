@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from recommender.data.builders.trends import apply_trends
 from recommender.data.raw import read_raw_csv
 from recommender.errors import DataError
 
@@ -95,6 +96,6 @@ def build(raw_dir: Path, built: dict) -> dict[str, pd.DataFrame]:
             "source_url": r["source_url"].strip(),
             "quote": r["quote"].strip(),
         })
-    out = pd.DataFrame(rows)
+    out = apply_trends(pd.DataFrame(rows), "district", "district_name")
     out["rank"] = out["rank"].astype("Int64")
     return {"district_destinations": out}

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from recommender.data.builders.trends import apply_trends
 from recommender.errors import DataError
 
 CURATED = Path(__file__).resolve().parent.parent / "curated"
@@ -77,4 +78,5 @@ def build(raw_dir: Path, built: dict) -> dict[str, pd.DataFrame]:
                      (rules, ("hs_prefixes", "step_it", "step_en", "scope_note"))):
         for col in cols:
             df[col] = df[col].replace("", None)
+    dest = apply_trends(dest, "product", "product_family")
     return {"product_destinations": dest, "product_rules": rules}
