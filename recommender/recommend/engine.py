@@ -611,12 +611,19 @@ class Recommender:
         most firms share a product, customer type and district evidence)."""
         value, _ = self._evidence(product, own)
         mix = tuple(sorted(self.demand_weights(product, customer).items()))
-        parts = self._base(self.parts_sector(product), customer, mix).copy()
-        parts["evidence"] = value.reindex(parts.index).fillna(0.0)
-        parts["product"] = self._product_evidence(product.evidence_keys)[0].reindex(parts.index).fillna(0.0)
-        parts["score"] = blend(parts, self.weights)
-        parts = parts.sort_values(["score", "current_musd"], ascending=False, kind="stable")
-        return parts.index.tolist(), parts.to_dict("index")
+        base = self._base(self.parts_sector(product), customer, mix)
+        # plain arrays, not DataFrame columns: assigning columns cost a cold recommendation ~9 ms
+        columns = {c: base[c].to_numpy() for c in base.columns}
+        columns["evidence"] = value.reindex(base.index).fillna(0.0).to_numpy(float)
+        columns["product"] = (self._product_evidence(product.evidence_keys)[0].reindex(base.index).fillna(0.0)
+                              .to_numpy(float))
+        columns["score"] = np.asarray(blend(columns, self.weights), float)
+        # best first: score, then Italy's current sales, then the table's order (a stable sort)
+        order = np.lexsort((-columns["current_musd"], -columns["score"]))
+        names = list(columns)
+        values = zip(*(columns[c][order].tolist() for c in names))
+        markets = base.index[order].tolist()
+        return markets, {iso3: dict(zip(names, row)) for iso3, row in zip(markets, values)}
 
     def _demandingness_uncached(self, languages: tuple[str, ...]):
         parts = demand_parts(self.countries.reset_index(), languages).reindex(self.market_index)

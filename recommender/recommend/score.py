@@ -95,8 +95,9 @@ def market_parts(serving: pd.DataFrame, sector: str, demand_types: tuple[str, ..
     return out
 
 
-def blend(parts: pd.DataFrame, weights: dict[str, float]) -> pd.Series:
-    """100 * sum_j w_j part_j (weights normalised to sum to 1)."""
+def blend(parts, weights: dict[str, float]):
+    """100 * sum_j w_j part_j (weights normalised to sum to 1); ``parts``: a DataFrame (a Series
+    comes back) or a mapping of part name to array (an array comes back)."""
     total = sum(weights.values()) or 1.0
     return 100 * sum((w / total) * parts[name] for name, w in weights.items())
 
