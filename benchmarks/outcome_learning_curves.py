@@ -19,14 +19,11 @@ model's card includes it) and the README block between the
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -35,6 +32,7 @@ from recommender.model.artifact import load_current  # noqa: E402
 from recommender.outcomes.simulator import CHECKPOINTS, SCENARIOS, SimulationConfig, learning_curves  # noqa: E402
 from recommender.recommend import Recommender  # noqa: E402
 from recommender.validate import district_units  # noqa: E402
+from report import mean_ci, signed_pct, write_block  # noqa: E402
 
 START, END = "<!-- outcomes:start -->", "<!-- outcomes:end -->"
 
@@ -42,19 +40,6 @@ START, END = "<!-- outcomes:start -->", "<!-- outcomes:end -->"
 GAPS = (("recall@10", "recall@10"), ("ndcg@10", "NDCG@10"), ("graded_ndcg@10", "graded NDCG@10"),
         ("success@10", "success rate of the 10"))
 SHORT = ("recall@10", "graded_ndcg@10", "success@10")  # the oracle's and naive counter's columns
-
-
-def _ci(values: pd.Series) -> tuple[float, float]:
-    """Mean and the half-width of its 95% t interval over the simulations."""
-    v = values.dropna().to_numpy(float)
-    if len(v) < 2:
-        return float(v.mean()) if len(v) else float("nan"), float("nan")
-    return float(v.mean()), float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-
-
-def _gap(values: pd.Series) -> str:
-    mean, half = _ci(values)
-    return f"{mean:+.0%}" + ("" if np.isnan(half) else f" ±{half:.0%}")
 
 
 def table(runs: pd.DataFrame, explore: float, seeds: int, seconds: float, noise_scale: float = 1.0) -> str:
@@ -79,11 +64,11 @@ def table(runs: pd.DataFrame, explore: float, seeds: int, seconds: float, noise_
              "|---|---|" + "---|" * (len(GAPS) + 3)]
     for (scenario, n), g in runs[runs["outcomes"] > 0].groupby(["scenario", "outcomes"], sort=False):
         learned, naive, oracle = (g[g["method"] == m] for m in ("learned", "naive", "oracle"))
-        tried, _ = _ci(learned["tried@10"])
-        lines.append(f"| {scenario} | {n:,} | " + " | ".join(_gap(learned[f"gap_closed_{m}"]) for m, _ in GAPS)
+        tried, _ = mean_ci(learned["tried@10"])
+        lines.append(f"| {scenario} | {n:,} | " + " | ".join(signed_pct(learned[f"gap_closed_{m}"]) for m, _ in GAPS)
                      + f" | {tried:.2f} | "
-                     + " / ".join(_gap(oracle[f"gap_closed_{m}"]) for m in SHORT) + " | "
-                     + " / ".join(_gap(naive[f"gap_closed_{m}"]) for m in SHORT) + " |")
+                     + " / ".join(signed_pct(oracle[f"gap_closed_{m}"]) for m in SHORT) + " | "
+                     + " / ".join(signed_pct(naive[f"gap_closed_{m}"]) for m in SHORT) + " |")
     lines += ["", "Levels (means over the simulations): no learning, and the outcome model and the Bayes oracle at the largest number "
                   "of outcomes, against the truth's own top 10.", "",
               "| scenario | | recall@10 | NDCG@10 | graded NDCG@10 | success rate of the 10 |", "|---|---|---|---|---|---|"]
@@ -131,12 +116,7 @@ def main() -> int:
     if not args.no_write and not args.scenario and args.noise_scale == 1.0:
         (ROOT / "docs").mkdir(exist_ok=True)
         (ROOT / "docs" / "outcome_learning_curves.md").write_text(text + "\n")
-        readme = ROOT / "README.md"
-        body = readme.read_text()
-        if START in body:
-            body = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _: f"{START}\n{text}\n{END}", body,
-                          flags=re.S)
-            readme.write_text(body)
+        write_block(ROOT / "README.md", START, END, text)
     return 0
 
 

@@ -19,14 +19,11 @@ training's model card includes it) and the README block between the
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -37,23 +34,11 @@ from recommender.outcomes import registry_simulation as RS  # noqa: E402
 from recommender.outcomes import simulator  # noqa: E402
 from recommender.recommend import Recommender  # noqa: E402
 from recommender.validate import district_units  # noqa: E402
+from report import signed_pct, write_block  # noqa: E402
 
 START, END = "<!-- registry:start -->", "<!-- registry:end -->"
 SHOWN = (("recall@10", "recall@10"), ("graded_ndcg@10", "graded NDCG@10"), ("success@10", "success rate"))
 COMBINED_REGISTRY, COMBINED_OUTCOMES = 1_000, (1_000, 10_000)
-
-
-def _ci(values) -> tuple[float, float]:
-    """Mean and the half-width of its 95% t interval over the simulations."""
-    v = np.asarray(pd.Series(values).dropna(), float)
-    if len(v) < 2:
-        return (float(v.mean()) if len(v) else float("nan")), float("nan")
-    return float(v.mean()), float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-
-
-def _pct(values) -> str:
-    mean, half = _ci(values)
-    return f"{mean:+.0%}" + ("" if np.isnan(half) else f" ±{half:.0%}")
 
 
 def registry_table(runs: pd.DataFrame, seeds: int) -> str:
@@ -64,10 +49,10 @@ def registry_table(runs: pd.DataFrame, seeds: int) -> str:
     for (scenario, gamma, firms), g in runs[runs["firms"] > 0].groupby(["scenario", "gamma", "firms"], sort=False):
         reg = g[g["method"] == "registry"].set_index("seed")
         orc = g[g["method"] == "oracle"].set_index("seed")
-        shares = [_pct(reg[f"gap_closed_{m}"] / orc[f"gap_closed_{m}"]) for m in ("recall@10", "graded_ndcg@10")]
+        shares = [signed_pct(reg[f"gap_closed_{m}"] / orc[f"gap_closed_{m}"]) for m in ("recall@10", "graded_ndcg@10")]
         lines.append(f"| {scenario} | {gamma:g} | {firms:,} | "
-                     + " / ".join(_pct(reg[f"gap_closed_{m}"]) for m, _ in SHOWN) + " | "
-                     + " / ".join(_pct(orc[f"gap_closed_{m}"]) for m, _ in SHOWN) + " | " + " / ".join(shares) + " |")
+                     + " / ".join(signed_pct(reg[f"gap_closed_{m}"]) for m, _ in SHOWN) + " | "
+                     + " / ".join(signed_pct(orc[f"gap_closed_{m}"]) for m, _ in SHOWN) + " | " + " / ".join(shares) + " |")
     return "\n".join(lines)
 
 
@@ -76,8 +61,8 @@ def combined_table(runs: pd.DataFrame) -> str:
              + " | Bayes oracle: " + " / ".join(l for _, l in SHOWN) + " |", "|---|---|---|---|---|"]
     for (scenario, reg, n), g in runs.groupby(["scenario", "registry", "outcomes"], sort=False):
         learned, orc = g[g["method"] == "learned"], g[g["method"] == "oracle"]
-        lines.append(f"| {scenario} | {reg:,} | {n:,} | " + " / ".join(_pct(learned[f"gap_closed_{m}"]) for m, _ in SHOWN)
-                     + " | " + " / ".join(_pct(orc[f"gap_closed_{m}"]) for m, _ in SHOWN) + " |")
+        lines.append(f"| {scenario} | {reg:,} | {n:,} | " + " / ".join(signed_pct(learned[f"gap_closed_{m}"]) for m, _ in SHOWN)
+                     + " | " + " / ".join(signed_pct(orc[f"gap_closed_{m}"]) for m, _ in SHOWN) + " |")
     return "\n".join(lines)
 
 
@@ -131,12 +116,7 @@ def main() -> int:
     if not args.no_write:
         config.REGISTRY_CURVES_FILE.parent.mkdir(exist_ok=True)
         config.REGISTRY_CURVES_FILE.write_text(text + "\n")
-        readme = ROOT / "README.md"
-        body = readme.read_text()
-        if START in body:
-            body = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _: f"{START}\n{text}\n{END}", body,
-                          flags=re.S)
-            readme.write_text(body)
+        write_block(ROOT / "README.md", START, END, text)
     return 0
 
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from model_copies import serving_copy
 from support import LiveServer, axe_violations, login
 
 from api.keys import create_key
-from recommender.model import artifact
 from recommender.train import main as train_main
 
 pytestmark = pytest.mark.browser
@@ -24,10 +23,7 @@ FERMO = {"ateco": "15.20.10", "province": "FM", "district": "calzaturiero-ferman
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    models = tmp_path_factory.mktemp("models")
-    base = artifact.current_version()
-    shutil.copytree(artifact._models_dir(None) / base, models / base)
-    artifact.promote(base, models)
+    models = serving_copy(tmp_path_factory.mktemp("models"))
     work = tmp_path_factory.mktemp("registry-live")
     with LiveServer(work, MODELS_DIR=str(models), MODEL_CHECK_SECONDS=0) as live:
         with live.app.extensions["db_sessions"]() as s:

@@ -2,6 +2,7 @@
 gunicorn.conf.py (2 workers) and nginx with deploy/nginx.conf in front.
 Slow clients must not freeze /healthz, and /metrics counts every worker."""
 
+import contextlib
 import os
 import re
 import shutil
@@ -49,25 +50,32 @@ def wait_ready(url: str, proc: subprocess.Popen, seconds: float = 90) -> None:
     raise RuntimeError(f"{url} not ready after {seconds} s")
 
 
-@pytest.fixture(scope="module")
-def gunicorn_server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("gunicorn")
-    url = f"sqlite:///{tmp / 'srv.db'}"
-    command.upgrade(alembic_config(url), "head")
+@contextlib.contextmanager
+def running_gunicorn(tmp: Path, url: str, **settings: str):
+    """gunicorn.conf.py as the service runs it, on a free loopback port with the database ``url``
+    (migrated) and extra ``settings``, its log in ``tmp``; yields (base URL, port, process)."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
-           "API_RATE_LIMIT": "100000 per minute"}
+    env = {**os.environ, "DATABASE_URL": url, "BIND": f"127.0.0.1:{port}", **settings}
     log = open(tmp / "gunicorn.log", "w")
     proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(f"{base}/api/v1/readyz", proc)
-        yield {"base": base, "port": port, "tmp": tmp}
+        yield base, port, proc
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.wait(timeout=60)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def gunicorn_server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("gunicorn")
+    url = f"sqlite:///{tmp / 'srv.db'}"
+    command.upgrade(alembic_config(url), "head")
+    with running_gunicorn(tmp, url, WEB_CONCURRENCY="2", API_RATE_LIMIT="100000 per minute") as (base, port, _):
+        yield {"base": base, "port": port, "tmp": tmp}
 
 
 def slow_connections(port: int, n: int) -> list[socket.socket]:

@@ -8,7 +8,6 @@ import io
 import json
 import os
 import signal
-import subprocess
 import time
 import urllib.request
 import uuid
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from test_deployment import BIN, ROOT, free_port, wait_ready
+from test_deployment import running_gunicorn
 
 from api import create_app
 from api.cli import alembic_config
@@ -83,20 +82,9 @@ def server(tmp_path_factory):
     with app.extensions["db_sessions"]() as s:
         key = create_key(s, "CCIAA Modena", "write")[0]
     app.extensions["db_engine"].dispose()
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1",
-           "JOBS_EMBEDDED_WORKERS": "1", "JOBS_DIR": str(tmp / "jobs"), "JOB_LEASE_SECONDS": "5"}
-    log = open(tmp / "gunicorn.log", "w")
-    proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(f"{base}/api/v1/readyz", proc)
+    with running_gunicorn(tmp, url, WEB_CONCURRENCY="1", JOBS_EMBEDDED_WORKERS="1", JOBS_DIR=str(tmp / "jobs"),
+                          JOB_LEASE_SECONDS="5") as (base, _, proc):
         yield {"base": base, "master": proc.pid, "key": key}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        log.close()
 
 
 def test_a_killed_job_worker_is_replaced_every_time_and_jobs_still_run(server):

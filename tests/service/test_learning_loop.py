@@ -4,11 +4,11 @@ through the API, `python -m recommender.train --outcomes DATABASE_URL`
 writes and promotes a new version, the service hot-swaps to it, and the
 rankings move where the evidence is, and only there."""
 
-import shutil
 
 import pytest
 from alembic import command
 from databases import fresh_database_url
+from model_copies import serving_copy
 
 from api import create_app
 from api.cli import alembic_config
@@ -27,10 +27,7 @@ PRATO = {"ateco": "13.20", "province": "PO", "district": "tessile-di-prato", "ma
 
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory):
-    models = tmp_path_factory.mktemp("models")
-    base = artifact.current_version()
-    shutil.copytree(artifact._models_dir(None) / base, models / base)
-    artifact.promote(base, models)
+    models = serving_copy(tmp_path_factory.mktemp("models"))
     url = fresh_database_url(tmp_path_factory, "loop")
     command.upgrade(alembic_config(url), "head")
     app = create_app({"TESTING": True, "DATABASE_URL": url, "MODELS_DIR": str(models), "MODEL_CHECK_SECONDS": 0,

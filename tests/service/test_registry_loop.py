@@ -4,16 +4,15 @@ never shown, `python -m recommender.train --outcomes DATABASE_URL`, the hot swap
 rankings of *new* firms: moved where the registries say, for the same product, and only there;
 k-anonymous across Chambers."""
 
-import shutil
 
 import pytest
 from alembic import command
 from databases import fresh_database_url
+from model_copies import serving_copy
 
 from api import create_app
 from api.cli import alembic_config
 from api.keys import create_key
-from recommender.model import artifact
 from recommender.train import main as train_main
 
 V1 = "/api/v1"
@@ -26,10 +25,7 @@ SASSUOLO = {"ateco": "23.31", "province": "MO", "district": "piastrelle-di-sassu
 
 
 def _service(tmp_path_factory, name):
-    models = tmp_path_factory.mktemp(f"models-{name}")
-    base = artifact.current_version()
-    shutil.copytree(artifact._models_dir(None) / base, models / base)
-    artifact.promote(base, models)
+    models = serving_copy(tmp_path_factory.mktemp(f"models-{name}"))
     url = fresh_database_url(tmp_path_factory, name)
     command.upgrade(alembic_config(url), "head")
     app = create_app({"TESTING": True, "DATABASE_URL": url, "MODELS_DIR": str(models), "MODEL_CHECK_SECONDS": 0,
