@@ -23,12 +23,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from recommender.data import load_table
-
-
-def _text(value) -> str:
-    """A table's optional text cell as text ("" when empty)."""
-    return value if isinstance(value, str) else ""
+from recommender.data import load_table, optional_text
 
 
 @dataclass(frozen=True)
@@ -139,7 +134,7 @@ def evidence_given(table: pd.DataFrame, model_sector: str, mine: pd.DataFrame, f
     for r in mine.sort_values(["year", "rank"], ascending=[False, True]).to_dict("records"):
         cites.setdefault(r["iso3"], []).append(Citation(
             r["district_name"], int(r["year"]), None if pd.isna(r["rank"]) else int(r["rank"]),
-            r["value_or_share"] if isinstance(r["value_or_share"], str) else "", r["source_title"], r["source_url"],
-            r["quote"] if isinstance(r["quote"], str) else "", r["stand_in"], _text(r.get("trend")),
-            _text(r.get("trend_said"))))
+            optional_text(r["value_or_share"]), r["source_title"], r["source_url"],
+            optional_text(r["quote"]), r["stand_in"], optional_text(r.get("trend")),
+            optional_text(r.get("trend_said"))))
     return value, cites

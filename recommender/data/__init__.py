@@ -4,6 +4,6 @@ they are loaded (always validated against their schema).
 ``python -m recommender.data build`` rebuilds every table under ``data/``.
 """
 
-from recommender.data.tables import TABLES, load_table, table_path
+from recommender.data.tables import TABLES, load_table, optional_text, table_path
 
-__all__ = ["TABLES", "load_table", "table_path"]
+__all__ = ["TABLES", "load_table", "optional_text", "table_path"]

@@ -151,6 +151,11 @@ def _load_cached(path_str: str, mtime_ns: int, name: str) -> pd.DataFrame:
     return validate(df, table.schema_model(), path)
 
 
+def optional_text(value) -> str:
+    """A table's optional text cell as text: "" where it is empty (NaN or None)."""
+    return value if isinstance(value, str) else ""
+
+
 def load_table(name: str, data_dir: Path | str | None = None) -> pd.DataFrame:
     """Read and validate one derived table. Cached per file version; callers
     get a copy-on-write frame and must not mutate it in place."""

@@ -26,15 +26,10 @@ from functools import lru_cache
 
 import pandas as pd
 
-from recommender.data import load_table
+from recommender.data import load_table, optional_text
 
 UNRANKED_WEIGHT = 0.75
 PRODUCT_WIDE = ("national", "association")
-
-
-def _text(value) -> str:
-    """A table's optional text cell as text ("" when empty)."""
-    return value if isinstance(value, str) else ""
 
 
 @dataclass(frozen=True)
@@ -85,8 +80,8 @@ def product_evidence(keys: tuple[str, ...], exclude_urls: frozenset[str] = froze
             cites.setdefault(r["iso3"], []).append(ProductCitation(
                 key, r["product_it"], r["product_en"], r["scope"], int(r["year"]),
                 None if pd.isna(r["rank"]) else int(r["rank"]),
-                r["value_or_share"] if isinstance(r["value_or_share"], str) else "", r["source_title"],
-                r["source_url"], r["quote"], _text(r.get("trend")), _text(r.get("trend_said"))))
+                optional_text(r["value_or_share"]), r["source_title"],
+                r["source_url"], r["quote"], optional_text(r.get("trend")), optional_text(r.get("trend_said"))))
         return value, cites, key
     empty = pd.Series(dtype=float)
     empty.attrs["sources"] = 0
