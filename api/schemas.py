@@ -136,6 +136,10 @@ class Recommendation(Schema):
     outcomes = fields.Dict(metadata={"description": "the outcome model serving (version, learned_from, view: "
                                                    "chamber or shared, explore_share); null fields without one"})
     data_vintages = fields.Dict()
+    exchange_rate = fields.Dict(allow_none=True, metadata={
+        "description": "the ECB's average euro reference rate of the trade data's year (year, usd_per_eur, days, "
+                       "source_title, source_url, data_url, quote, as_of): amounts in the reasons are in USD "
+                       "millions with their euro value at the rate of each figure's year"})
     lang = fields.String()
 
 

@@ -87,6 +87,8 @@ TABLES: dict[str, Table] = {
               "catalogue of digital export channels: countries, product families, audience, maturity, cost, time"),
         Table("channel_rules", "channel_rules.csv", f"{_S}.channels:ChannelRuleSchema", ("channel_id", "family", "countries"),
               "product families a channel cannot carry in some markets (its seller rules), with the source"),
+        Table("exchange_rates", "exchange_rates.csv", f"{_S}.reference:ExchangeRateSchema", ("year",),
+              "ECB euro reference rate against the US dollar, mean of each complete year since 1999"),
     ]
 }
 

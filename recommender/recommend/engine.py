@@ -49,6 +49,7 @@ from recommender.district_evidence import OwnRowIndex, destinations, evidence_gi
 from recommender.errors import FieldError, InvalidInput, ModelError
 from recommender.maturity import LABELS as LEVEL_LABELS
 from recommender.model.artifact import LoadedModel
+from recommender.money import EuroRates
 from recommender.next_steps import next_steps
 from recommender.outcomes.exploration import choose_explored, exploration_slots
 from recommender.outcomes.impressions import locality, size_class
@@ -155,6 +156,8 @@ class Recommender:
         self.vintages = model.manifest["serving"]["vintages"]
         self.serving = model.serving
         self.static = self.countries.to_dict("index")
+        # amounts said in USD with their euro value at the ECB's yearly rate (recommender.money)
+        self.rates = EuroRates.from_table(load_table("exchange_rates", data_dir))
         self.market_index = sorted(set(model.serving[C.IMPORTER]))
         self._demandingness = lru_cache(maxsize=64)(self._demandingness_uncached)
         self._ranked = lru_cache(maxsize=cache_size)(self._ranked_uncached)
@@ -349,6 +352,7 @@ class Recommender:
                          if adjuster is not None else {"version": None, "learned_from": None,
                                                        "view": None, "explore_share": explore}),
             "data_vintages": self.vintages,
+            "exchange_rate": self.rates.to_dict(R.FLOWS_YEAR),
             "lang": lang,
         }
 
@@ -652,7 +656,7 @@ class Recommender:
         estimated = sum(r["current_musd"] for r in rows.values() if r["estimated"])
         out, estimates = [], []
         out.append(R.peers_reason(market, observed, estimated, int(row["peers_rank"]), int(row["n"]), sector,
-                                  sector_names)[i])
+                                  sector_names, self.rates)[i])
         if estimated > 0:
             estimates.append(R.ESTIMATE_FINAL_DEMAND[i])
             if market["iso3"] in R.REEXPORT_HUBS:
@@ -662,11 +666,11 @@ class Recommender:
         if pcites:
             out.append(R.product_evidence_reason(pcites[0])[i])
         if row["gap_musd"] > 0:
-            out.append(R.unrealised_reason(float(row["gap_musd"]))[i])
+            out.append(R.unrealised_reason(float(row["gap_musd"]), self.rates)[i])
             estimates.append(R.ESTIMATE_UNREALISED[i])
         main = max(rows, key=lambda d: rows[d]["current_musd"]) if rows else None
         if main is not None:
-            s = R.strongest_contribution(rows[main], market, self.static[market["iso3"]])
+            s = R.strongest_contribution(rows[main], market, self.static[market["iso3"]], self.rates)
             if s:
                 out.append(s[i])
         if cites:

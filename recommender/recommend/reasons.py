@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from recommender import columns as C
+from recommender.money import NO_RATES, EuroRates
 
 SOURCE_LABEL = {C.ICIO2022: "OECD ICIO {year}", C.WIOD2013: "WIOD {year}"}
 DEMAND_LABEL = {
@@ -19,12 +20,13 @@ DEMAND_LABEL = {
 }
 
 
-def _money(musd: float, lang: str) -> str:
-    if musd >= 1000:
-        v = f"{musd / 1000:,.1f}"
-        return (v.replace(",", "X").replace(".", ",").replace("X", ".") + " mld USD") if lang == "it" else f"USD {v} bn"
-    v = f"{musd:,.0f}"
-    return (v.replace(",", ".") + " mln USD") if lang == "it" else f"USD {v} m"
+# the year of the ICIO flows every peers and potential figure is for
+FLOWS_YEAR = 2022
+
+
+def _money(musd: float, lang: str, rates: EuroRates = NO_RATES, year: int | None = None) -> str:
+    """USD millions with the euro value at the ECB's average rate of ``year`` (recommender.money)."""
+    return rates.usd(musd, lang, year)
 
 
 def _pct(x: float, lang: str, digits: int = 1) -> str:
@@ -32,20 +34,23 @@ def _pct(x: float, lang: str, digits: int = 1) -> str:
     return (s.replace(".", ",") + "%") if lang == "it" else s + "%"
 
 
-def model_reason(feature: str, row, market: dict, static: dict) -> tuple[str, str] | None:
-    """(Italian, English) sentence for one feature of one market, or None."""
+def model_reason(feature: str, row, market: dict, static: dict,
+                 rates: EuroRates = NO_RATES) -> tuple[str, str] | None:
+    """(Italian, English) sentence for one feature of one market, or None; amounts in USD with
+    their euro value at the rate of the row's year (``rates``)."""
+    year = int(row[C.YEAR])
     vint = SOURCE_LABEL[row[C.SOURCE]].format(year=row[C.YEAR])
     name_it, name_en = market["name_it"], market["name_en"]
     d_it, d_en = DEMAND_LABEL[row[C.DEMAND]]
     if feature in ("log_demand_others", "demand_share_others", "log_domestic_demand"):
         v = math.expm1(row["log_demand_others"])
         r = int(row["demand_rank"])
-        return (f"{name_it}: {r}° mercato su {int(row['n_markets'])} per {d_it} del settore da altri paesi, {_money(v, 'it')} ({vint})",
-                f"{name_en}: no. {r} of {int(row['n_markets'])} markets for the sector's {d_en} from other countries, {_money(v, 'en')} ({vint})")
+        return (f"{name_it}: {r}° mercato su {int(row['n_markets'])} per {d_it} del settore da altri paesi, {_money(v, 'it', rates, year)} ({vint})",
+                f"{name_en}: no. {r} of {int(row['n_markets'])} markets for the sector's {d_en} from other countries, {_money(v, 'en', rates, year)} ({vint})")
     if feature in ("log_pair_other_sectors", "ease_other_sectors"):
         v = math.expm1(row["log_pair_other_sectors"])
-        return (f"Legami commerciali già forti con l'Italia negli altri settori: {_money(v, 'it')} ({vint})",
-                f"Strong existing trade with Italy in other sectors: {_money(v, 'en')} ({vint})")
+        return (f"Legami commerciali già forti con l'Italia negli altri settori: {_money(v, 'it', rates, year)} ({vint})",
+                f"Strong existing trade with Italy in other sectors: {_money(v, 'en', rates, year)} ({vint})")
     if feature == "contig" and row["contig"] == 1:
         return ("Confina con l'Italia (CEPII)", "Shares a border with Italy (CEPII)")
     if feature == "log_distw":
@@ -64,8 +69,8 @@ def model_reason(feature: str, row, market: dict, static: dict) -> tuple[str, st
         if math.isnan(row["log_gdp_imp"]):
             return None
         gdp = math.exp(row["log_gdp_imp"]) / 1e6
-        return (f"Economia grande: PIL {_money(gdp, 'it')} ({row[C.YEAR]}, Banca Mondiale)",
-                f"Large economy: GDP {_money(gdp, 'en')} ({row[C.YEAR]}, World Bank)")
+        return (f"Economia grande: PIL {_money(gdp, 'it', rates, year)} ({row[C.YEAR]}, Banca Mondiale)",
+                f"Large economy: GDP {_money(gdp, 'en', rates, year)} ({row[C.YEAR]}, World Bank)")
     if feature == "log_gdppc_ppp_imp" and not math.isnan(row[feature]):
         v = math.exp(row[feature])
         return (f"Reddito elevato: PIL pro capite PPA {v:,.0f} $ ({row[C.YEAR]}, OWID/Banca Mondiale)".replace(",", "."),
@@ -87,12 +92,13 @@ def model_reason(feature: str, row, market: dict, static: dict) -> tuple[str, st
     return None
 
 
-def italy_position(row) -> tuple[str, str]:
+def italy_position(row, rates: EuroRates = NO_RATES) -> tuple[str, str]:
+    year = int(row[C.YEAR])
     vint = SOURCE_LABEL[row[C.SOURCE]].format(year=row[C.YEAR])
     share, v = row["actual_share"] * 100, row["actual_musd"]
     implied = row["implied_share"] * 100
-    return (f"L'Italia vi vende già {_money(v, 'it')} ({_pct(share, 'it')} del settore); potenziale stimato {_pct(implied, 'it')} ({vint})",
-            f"Italy already sells {_money(v, 'en')} there ({_pct(share, 'en')} of the sector); estimated potential {_pct(implied, 'en')} ({vint})")
+    return (f"L'Italia vi vende già {_money(v, 'it', rates, year)} ({_pct(share, 'it')} del settore); potenziale stimato {_pct(implied, 'it')} ({vint})",
+            f"Italy already sells {_money(v, 'en', rates, year)} there ({_pct(share, 'en')} of the sector); estimated potential {_pct(implied, 'en')} ({vint})")
 
 
 def readiness_reason(parts: dict, fit: float, level_label_it: str, level_label_en: str) -> tuple[str, str]:
@@ -137,24 +143,24 @@ QUERY_CONSTANT = {"log_gdp_exp", "rca_exp", "sector", "demand_type", "log_share_
 
 
 def peers_reason(market: dict, observed: float, estimated: float, rank: int, n: int, sector: str = "",
-                 names: tuple[str, str] = ("", "")) -> tuple[str, str]:
+                 names: tuple[str, str] = ("", ""), rates: EuroRates = NO_RATES) -> tuple[str, str]:
     """Italy's current exports of the sector to the market (``sector``, its ICIO code, named so the
     reader does not take them for figures of the product), estimates named as such."""
     total = observed + estimated
     of_it = f"del settore «{names[0]}» (ICIO {sector}, non solo del prodotto)" if sector else "del settore"
     of_en = f"of the sector \"{names[1]}\" (ICIO {sector}, not the product alone)" if sector else "of the sector"
     if estimated > 0 and observed > 0:
-        return (f"L'Italia vi esporta {_money(total, 'it')} {of_it}, {rank}° mercato su {n}: "
+        return (f"L'Italia vi esporta {_money(total, 'it', rates, FLOWS_YEAR)} {of_it}, {rank}° mercato su {n}: "
                 f"{_money(observed, 'it')} alle imprese (OECD ICIO 2022) e {_money(estimated, 'it')} a consumatori e "
                 f"investimenti (stima 2022)",
-                f"Italy exports {_money(total, 'en')} {of_en} there, market no. {rank} of {n}: "
+                f"Italy exports {_money(total, 'en', rates, FLOWS_YEAR)} {of_en} there, market no. {rank} of {n}: "
                 f"{_money(observed, 'en')} to businesses (OECD ICIO 2022) and {_money(estimated, 'en')} to consumers and "
                 f"investment (2022 estimate)")
     if estimated > 0:
-        return (f"L'Italia vi vende circa {_money(total, 'it')} {of_it}, {rank}° mercato su {n} (stima 2022 da OECD ICIO)",
-                f"Italy sells about {_money(total, 'en')} {of_en} there, market no. {rank} of {n} (2022 estimate from OECD ICIO)")
-    return (f"L'Italia vi esporta {_money(total, 'it')} {of_it}, {rank}° mercato su {n} (OECD ICIO 2022)",
-            f"Italy exports {_money(total, 'en')} {of_en} there, market no. {rank} of {n} (OECD ICIO 2022)")
+        return (f"L'Italia vi vende circa {_money(total, 'it', rates, FLOWS_YEAR)} {of_it}, {rank}° mercato su {n} (stima 2022 da OECD ICIO)",
+                f"Italy sells about {_money(total, 'en', rates, FLOWS_YEAR)} {of_en} there, market no. {rank} of {n} (2022 estimate from OECD ICIO)")
+    return (f"L'Italia vi esporta {_money(total, 'it', rates, FLOWS_YEAR)} {of_it}, {rank}° mercato su {n} (OECD ICIO 2022)",
+            f"Italy exports {_money(total, 'en', rates, FLOWS_YEAR)} {of_en} there, market no. {rank} of {n} (OECD ICIO 2022)")
 
 
 def forecast_reason(rank: int, n: int, names: tuple[str, str] = ("", "")) -> tuple[str, str]:
@@ -193,14 +199,14 @@ def rules_summary(rules) -> tuple[str, str]:
             f"To prepare before the first sale: {len(rules)} requirements for the product, see the warnings")
 
 
-def unrealised_reason(gap_musd: float) -> tuple[str, str]:
-    return (f"Potenziale non sfruttato: circa {_money(gap_musd, 'it')} in più di quanto l'Italia vende oggi "
+def unrealised_reason(gap_musd: float, rates: EuroRates = NO_RATES) -> tuple[str, str]:
+    return (f"Potenziale non sfruttato: circa {_money(gap_musd, 'it', rates, FLOWS_YEAR)} in più di quanto l'Italia vende oggi "
             f"(stima, modello gravitazionale che non ha visto i flussi italiani, 2022)",
-            f"Unrealised potential: about {_money(gap_musd, 'en')} more than Italy sells today "
+            f"Unrealised potential: about {_money(gap_musd, 'en', rates, FLOWS_YEAR)} more than Italy sells today "
             f"(estimate, gravity model that never saw Italy's own flows, 2022)")
 
 
-def strongest_contribution(row, market: dict, static: dict) -> tuple[str, str] | None:
+def strongest_contribution(row, market: dict, static: dict, rates: EuroRates = NO_RATES) -> tuple[str, str] | None:
     """The forecast model's strongest positive structural reason (LightGBM pred_contrib)."""
     contrib = {k[len("contrib__"):]: v for k, v in row.items() if k.startswith("contrib__")}
     for feat, value in sorted(contrib.items(), key=lambda kv: -kv[1]):
@@ -208,7 +214,7 @@ def strongest_contribution(row, market: dict, static: dict) -> tuple[str, str] |
             return None
         if feat in QUERY_CONSTANT or feat == "bias":
             continue
-        s = model_reason(feat, row, market, static)
+        s = model_reason(feat, row, market, static, rates)
         if s:
             if row.get("estimated") and feat in ("log_demand_others", "demand_share_others"):
                 # household / investment purchases of 2022 are themselves estimates

@@ -188,3 +188,26 @@ class ProductRuleSchema(pa.DataFrameModel):
     class Config:
         strict = True
         coerce = True
+
+
+DATE = r"^(19|20)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+
+
+class ExchangeRateSchema(pa.DataFrameModel):
+    """The ECB's euro reference rate against the US dollar, mean of one complete year
+    (see recommender.data.builders.exchange_rates)."""
+
+    year: Series[int] = pa.Field(unique=True, ge=1999, le=2100)
+    usd_per_eur: Series[float] = pa.Field(gt=0.5, lt=2.0)
+    days: Series[int] = pa.Field(ge=200, le=262)
+    first_day: Series[str] = pa.Field(str_matches=DATE)
+    last_day: Series[str] = pa.Field(str_matches=DATE)
+    source_title: Series[str] = pa.Field(str_length={"min_value": 3})
+    source_url: Series[str] = pa.Field(str_matches=r"^https://")
+    data_url: Series[str] = pa.Field(str_matches=r"^https://")
+    quote: Series[str] = pa.Field(str_length={"min_value": 10, "max_value": 200})
+    as_of: Series[str] = pa.Field(str_matches=DATE)
+
+    class Config:
+        strict = True
+        coerce = True

@@ -182,6 +182,9 @@ def test_recommendation_page_rerank_and_pdf(prato):
         assert part in page, part
     assert "<svg" in r.text and 'role="img"' in r.text
     assert re.search(r"\d+,\d", page)  # Italian decimals
+    # euro beside USD, at the ECB's rate of the figure's year, said once with its source
+    assert re.search(r"mln USD \(≈ [\d.]+ mln € al cambio medio BCE 2022\)", page)
+    assert "2022: 1,0530 USD per euro, media di 257 quotazioni giornaliere (fonte: BCE" in page
     # htmx asks for the fragment only; without htmx the same URL is a full page
     r = prato.get(f"/firms/{firm_id}/recommendation?customer_type=b2b&excluded_markets=DE",
                   headers={"HX-Request": "true"})
@@ -198,6 +201,7 @@ def test_recommendation_page_rerank_and_pdf(prato):
     text = " ".join(p.extract_text() for p in pdf.pages)
     assert len(pdf.pages) >= 2 and "Maglificio Carpigiano" in text and "Piano export digitale" in text
     assert "Come leggere questo piano" in text and "CCIAA Prato" in text
+    assert "2022: 1,0530 USD per euro" in " ".join(text.split())
 
 
 def test_page_and_plan_show_the_product_the_requirements_and_the_plan(prato):

@@ -18,4 +18,5 @@ BUILDERS: list[tuple[str, str]] = [
     ("product evidence", "recommender.data.builders.product_evidence:build"),
     ("restricted markets", "recommender.data.builders.restricted:build"),
     ("channels", "recommender.data.builders.channels:build"),
+    ("exchange rates", "recommender.data.builders.exchange_rates:build"),
 ]
