@@ -63,6 +63,14 @@ def on_starting(server):
     _start_job_workers(server)
 
 
+def post_worker_init(worker):
+    """Each web worker loads, verifies and warms its own model before it takes a request (no
+    preload: see above), so the first page after a start is as fast as the others."""
+    extensions = getattr(worker.wsgi, "extensions", {})
+    if "model_holder" in extensions:
+        extensions["model_holder"].warm()
+
+
 def child_exit(server, worker):
     from prometheus_client import multiprocess
     multiprocess.mark_process_dead(worker.pid)

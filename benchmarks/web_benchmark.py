@@ -1,8 +1,11 @@
 """Server-side render time of the web app's pages (p50, p95) and of the PDF
 plan for k=10 markets, in process (Flask test client, temp SQLite, the
-shipped model), after warm-up. Prints figures; it is not a test.
+shipped model), after warm-up; and the first of each after the app started
+(the model loaded and warmed as each gunicorn worker does before its first
+request, page caches cold, WeasyPrint imported by the first PDF). Prints figures; it is not a test.
 
-Targets on the 2-core reference machine: page p95 < 150 ms; PDF < 3 s.
+Targets on the 2-core reference machine: page p95 < 150 ms and PDF < 3 s,
+the first ones after start included.
 
     .venv/bin/python benchmarks/web_benchmark.py [--requests 100] [--pdfs 5]
 """
@@ -35,6 +38,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         command.upgrade(alembic_config(url), "head")
+        started = time.perf_counter()
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "LOGIN_RATE_LIMIT": "1000 per minute"})
         with app.extensions["db_sessions"]() as s:
             create_user(s, "CCIAA Prato", "bench@prato.example", password="bench-password")
@@ -60,7 +64,22 @@ def main() -> None:
             "re-rank (htmx fragment)": f"/firms/{firm_id}/recommendation?customer_type=b2b&excluded_markets=DE",
             "dashboard": "/dashboard",
         }
-        print(f"page render, {args.requests} requests each after warm-up (ms)")
+        print(f"app start (create_app): {1000 * (time.perf_counter() - started):.0f} ms (the registry set-up "
+              "above included)")
+        t = time.perf_counter()
+        app.extensions["model_holder"].warm()  # what gunicorn's post_worker_init does in each web worker
+        print(f"model load, verify and warm-up (each web worker, before its first request): "
+              f"{1000 * (time.perf_counter() - t):.0f} ms")
+        first = {}
+        for name, path in pages.items():  # the first request of each page after start, in a borsista's order
+            headers = {"HX-Request": "true"} if "htmx" in name else {}
+            t = time.perf_counter()
+            assert c.get(path, headers=headers).status_code == 200
+            first[name] = 1000 * (time.perf_counter() - t)
+        t = time.perf_counter()
+        assert c.get(f"/firms/{firm_id}/plan.pdf").status_code == 200  # imports WeasyPrint, loads fonts
+        first_pdf = time.perf_counter() - t
+        print(f"page render, {args.requests} requests each after warm-up (ms); first = the first after start")
         for name, path in pages.items():
             headers = {"HX-Request": "true"} if "htmx" in name else {}
             for _ in range(5):
@@ -71,8 +90,8 @@ def main() -> None:
                 c.get(path, headers=headers)
                 times.append(1000 * (time.perf_counter() - t))
             q = statistics.quantiles(times, n=20)
-            print(f"  {name:28s} p50 {statistics.median(times):6.1f}   p95 {q[18]:6.1f}   (target p95 < 150)")
-        c.get(f"/firms/{firm_id}/plan.pdf")  # warm-up: imports WeasyPrint, loads fonts
+            print(f"  {name:28s} p50 {statistics.median(times):6.1f}   p95 {q[18]:6.1f}   first {first[name]:6.1f}"
+                  "   (target p95 and first < 150)")
         times, size = [], 0
         for _ in range(args.pdfs):
             t = time.perf_counter()
@@ -80,7 +99,7 @@ def main() -> None:
             times.append(time.perf_counter() - t)
             size = len(r.data)
         print(f"PDF plan, k=10, {args.pdfs} renders: median {statistics.median(times):.2f} s, "
-              f"max {max(times):.2f} s, {size // 1024} KiB (target < 3 s)")
+              f"max {max(times):.2f} s, first after start {first_pdf:.2f} s, {size // 1024} KiB (target < 3 s)")
         app.extensions["db_engine"].dispose()
 
 

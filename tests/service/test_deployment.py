@@ -252,3 +252,24 @@ def test_nginx_limits_answer_problem_json(nginx_proxy):
 def test_web_pages_behind_nginx(nginx_proxy):
     status, body, headers = get(f"{nginx_proxy['base']}/login")
     assert status == 200 and headers["Content-Type"].startswith("text/html") and "csrf_token" in body
+
+
+def test_each_web_worker_loads_and_warms_its_model_before_any_request(tmp_path):
+    """No request is sent: both workers log the model they serve on their own (post_worker_init),
+    so the first page after a (re)start does not wait for the model."""
+    url = f"sqlite:///{tmp_path / 'srv.db'}"
+    command.upgrade(alembic_config(url), "head")
+    env = {**os.environ, "DATABASE_URL": url, "BIND": f"127.0.0.1:{free_port()}", "WEB_CONCURRENCY": "2"}
+    log_path = tmp_path / "gunicorn.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline, serving = time.monotonic() + 90, []
+            while time.monotonic() < deadline and len(serving) < 2 and proc.poll() is None:
+                time.sleep(0.5)
+                serving = re.findall(r'"message": "serving model (mr-[\w.]+)"', log_path.read_text())
+            assert len(serving) == 2, log_path.read_text()[-2000:]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
