@@ -19,6 +19,23 @@ def mean_ci(values) -> tuple[float, float]:
     return float(v.mean()), float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
 
 
+def ratio_ci(numerator, denominator, resamples: int = 2000, random_state: int = 0,
+             min_denominator: float = 0.10) -> str:
+    """"82% [70%, 95%]": sum(numerator) / sum(denominator) over the simulations (paired by position),
+    with its 95 % percentile-bootstrap interval over simulations (a ratio of means: one simulation
+    with a near-zero denominator does not blow it up as a mean of ratios would); "–" where the mean
+    denominator is below ``min_denominator`` (a share of almost nothing says nothing)."""
+    num, den = np.asarray(numerator, float), np.asarray(denominator, float)
+    if len(num) == 0 or den.mean() < min_denominator:
+        return "–"
+    rng = np.random.default_rng(random_state)
+    picks = rng.integers(0, len(num), (resamples, len(num)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        boot = num[picks].sum(axis=1) / den[picks].sum(axis=1)
+    low, high = np.nanpercentile(boot[np.isfinite(boot)], [2.5, 97.5])
+    return f"{num.sum() / den.sum():.0%} [{low:.0%}, {high:.0%}]"
+
+
 def signed_pct(values) -> str:
     """"+24% ±7%": the mean share and its 95 % half-width."""
     mean, half = mean_ci(values)
