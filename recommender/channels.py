@@ -232,11 +232,19 @@ def top_channel_ids(iso3: str, fit: ChannelFit, customer_type: str, level: int, 
 def _eligible(iso3: str, fit: ChannelFit, customer_type: str, employees: int | None) -> tuple[tuple[Channel, float], ...]:
     """The channels offered in the market for the product and customer type, with their
     score before reachability (what does not depend on the firm's maturity)."""
+    return tuple((c, score) for c, score in _suited(fit, customer_type, employees)
+                 if operates_in(c, iso3) and barring_rule(c, fit.family, iso3) is None)
+
+
+@lru_cache(maxsize=4096)
+def _suited(fit: ChannelFit, customer_type: str, employees: int | None) -> tuple[tuple[Channel, float], ...]:
+    """The catalogue's channels (in its order) that carry the product, reach the firm's customers
+    and take a firm of its size, with their score before reachability: what :func:`_eligible`
+    keeps wherever the market allows, worked out once for all markets (a product's first firm
+    asks for dozens of markets)."""
     out = []
     for c in load_catalogue():
-        if not operates_in(c, iso3) or not carries(c, fit) or barring_rule(c, fit.family, iso3) is not None:
-            continue
-        if employees is not None and employees < c.min_employees:
+        if not carries(c, fit) or (employees is not None and employees < c.min_employees):
             continue
         aud = audience_fit(c, customer_type, fit)
         if aud == 0:

@@ -106,6 +106,85 @@ class OwnRowIndex:
                          or (self.division[i] == division and self.family[i] in generic))
 
 
+class EvidenceIndex:
+    """:func:`evidence_given` for the whole table at once, answered from plain Python structures.
+
+    The recommender asks for the evidence of a (product, own rows) key the first time a firm of
+    that product and place comes; through pandas (filters, a group-by, records, a sort) that
+    cost 3-15 ms. Here the table's rows are read once (their districts, markets, families,
+    sectors and citations), and a key's evidence is a pass over the rows of its family or
+    sector: the same shares (the same integer counts and division), the same order of the
+    value's entries and of the citations (tests/test_engine_cold_keys.py compares the two for
+    every district and province).
+
+    Only for a table whose rows all name their district and market (:meth:`of` gives None
+    otherwise, and :func:`evidence_given` answers): how pandas counts missing names is not
+    worth copying.
+    """
+
+    def __init__(self, table: pd.DataFrame):
+        ids = table.index.tolist()
+        self.district = dict(zip(ids, table["district_name"].tolist()))
+        self.iso3 = dict(zip(ids, table["iso3"].tolist()))
+        self.by_family: dict[str, list] = {}
+        self.by_sector: dict[str, list] = {}
+        for i, family, sector in zip(ids, table["product_family"].tolist(), table["model_sector"].tolist()):
+            if not pd.isna(family):
+                self.by_family.setdefault(family, []).append(i)
+            if not pd.isna(sector):
+                self.by_sector.setdefault(sector, []).append(i)
+        # evidence_given's citation order: newest year first, then rank (unranked last), then row order
+        self.sort_key = {i: (-int(year), pd.isna(rank), 0 if pd.isna(rank) else int(rank))
+                         for i, year, rank in zip(ids, table["year"].tolist(), table["rank"].tolist())}
+        self.citation = {i: _citation(r) for i, r in zip(ids, table.to_dict("records"))}
+
+    @classmethod
+    def of(cls, table: pd.DataFrame) -> "EvidenceIndex | None":
+        """The index of ``table``, or None where a row lacks its district or market."""
+        if table["district_name"].isna().any() or table["iso3"].isna().any() or not table.index.is_unique:
+            return None
+        return cls(table)
+
+    def given(self, model_sector: str, own: frozenset, family: str | None = None):
+        """``evidence_given(table, model_sector, table.loc[sorted(own)], family)``: (value per iso3
+        as a float Series with the same entries in the same order and attrs, citations per iso3)."""
+        scope = "family"
+        districts = self._districts_by_market(self.by_family.get(family, ()) if family is not None else (), own)
+        if not districts:  # no other district makes the product: the sector's districts
+            districts, scope = self._districts_by_market(self.by_sector.get(model_sector, ()), own), "sector"
+        n_others = len(set().union(*districts.values()))
+        shares = {iso3: len(names) / n_others for iso3, names in sorted(districts.items())}
+        mine = sorted(own)
+        for i in mine:  # the firm's own district names the market: 1 (appended where new, as .loc does)
+            shares[self.iso3[i]] = 1.0
+        value = pd.Series(list(shares.values()), index=list(shares), dtype=float)
+        if n_others:  # named as the group-by's result is (the empty one is not)
+            value.index.name, value.name = "iso3", "district_name"
+        value.attrs["other_districts"] = n_others
+        value.attrs["scope"] = scope
+        cites: dict[str, list[Citation]] = {}
+        for i in sorted(mine, key=self.sort_key.__getitem__):  # a stable sort, as pandas' multi-column one
+            cites.setdefault(self.iso3[i], []).append(self.citation[i])
+        return value, cites
+
+    def _districts_by_market(self, rows, own: frozenset) -> dict[str, set]:
+        """iso3 -> the districts whose rows (of ``rows``, the firm's own left out) name it."""
+        out: dict[str, set] = {}
+        for i in rows:
+            if i not in own:
+                out.setdefault(self.iso3[i], set()).add(self.district[i])
+        return out
+
+
+def _citation(r: dict) -> Citation:
+    """A district row's citation."""
+    return Citation(
+        r["district_name"], int(r["year"]), None if pd.isna(r["rank"]) else int(r["rank"]),
+        optional_text(r["value_or_share"]), r["source_title"], r["source_url"],
+        optional_text(r["quote"]), r["stand_in"], optional_text(r.get("trend")),
+        optional_text(r.get("trend_said")))
+
+
 def evidence(model_sector: str, division: str, province: str | None = None, district_slug: str | None = None,
              exclude: frozenset[str] = frozenset(), data_dir=None,
              family: str | None = None) -> tuple[pd.Series, dict[str, list[Citation]]]:
@@ -132,9 +211,5 @@ def evidence_given(table: pd.DataFrame, model_sector: str, mine: pd.DataFrame, f
         value.loc[iso3] = 1.0
     cites: dict[str, list[Citation]] = {}
     for r in mine.sort_values(["year", "rank"], ascending=[False, True]).to_dict("records"):
-        cites.setdefault(r["iso3"], []).append(Citation(
-            r["district_name"], int(r["year"]), None if pd.isna(r["rank"]) else int(r["rank"]),
-            optional_text(r["value_or_share"]), r["source_title"], r["source_url"],
-            optional_text(r["quote"]), r["stand_in"], optional_text(r.get("trend")),
-            optional_text(r.get("trend_said"))))
+        cites.setdefault(r["iso3"], []).append(_citation(r))
     return value, cites

@@ -45,7 +45,7 @@ from recommender import columns as C
 from recommender.channels import (MaturityKey, channel_exclusions, channel_fit, channels_for_market, overall_channels,
                                   tally_channels, top_channel_ids)
 from recommender.data import load_table
-from recommender.district_evidence import OwnRowIndex, destinations, evidence_given
+from recommender.district_evidence import EvidenceIndex, OwnRowIndex, destinations, evidence_given
 from recommender.errors import FieldError, InvalidInput, ModelError
 from recommender.maturity import LABELS as LEVEL_LABELS
 from recommender.model.artifact import LoadedModel
@@ -61,8 +61,10 @@ from recommender.recommend.arguments import check_arguments
 from recommender.recommend.readiness import demand_parts, demandingness, horizon, required_level
 from recommender.recommend.profile import FirmProfile
 from recommender.lookups import districts_for_province
-from recommender.products import ProductProfile, product_evidence, product_for, rules_for
-from recommender.recommend.score import CUSTOMER_DEMAND_TYPES, PARTS, blend, market_parts, product_demand_weights
+from recommender.products import ProductProfile, product_for, rules_for
+from recommender.products.evidence import ProductEvidenceIndex
+from recommender.recommend.score import (CUSTOMER_DEMAND_TYPES, PARTS, MarketPartsIndex, blend, market_parts,
+                                         product_demand_weights)
 from recommender.sectors import FINE_SECTOR_NAMES, MODEL_SECTOR_NAMES
 
 #: the fields of one market of :meth:`Recommender.recommend_compact`, in order
@@ -129,6 +131,13 @@ def market_status_codes(already_served: np.ndarray) -> np.ndarray:
     return already_served.astype(np.int8)
 
 
+def _aligned(value, markets: list[str]) -> np.ndarray:
+    """A value per iso3 (a float Series of evidence, unique index, no NaN) on ``markets``, 0 where it
+    has none: ``value.reindex(markets).fillna(0.0)`` without building an index."""
+    found = value.to_dict()
+    return np.array([found.get(iso3, 0.0) for iso3 in markets], float)
+
+
 def _yes(maturity) -> frozenset | None:
     """The capabilities answered yes (None when only a level was given)."""
     return frozenset(q for q, v in maturity.answers.items() if v) if maturity.answers else None
@@ -168,8 +177,16 @@ class Recommender:
         # a market's reasons for a (sector, customer type, district evidence): computed once, then shared
         self._explained = lru_cache(maxsize=cache_size * 16)(self._explained_uncached)
         self._needs = lru_cache(maxsize=64)(self._needs_uncached)
+        # bounded by the serving table (sectors x demand types x markets), hence no size limit
+        self._strongest = lru_cache(maxsize=None)(self._strongest_uncached)
         self._destinations = destinations(data_dir)
         self._own_index = OwnRowIndex(self._destinations)
+        # the per-key parts a firm's first request would otherwise compute through pandas (9-26 ms for a
+        # sector's parts, 3-15 ms for district evidence, ~2 ms for product evidence), laid out once here
+        # so that a key seen for the first time costs well under a millisecond (issue #21: p99 <= 2 ms)
+        self._parts_index = MarketPartsIndex(self.serving)
+        self._evidence_index = EvidenceIndex.of(self._destinations)
+        self._product_index = ProductEvidenceIndex(data_dir)
         # outcomes: Eurostat e-sales by size class (the channel prior) and, once learned, the lifts
         self.channel_base = channel_base(load_table("esales", data_dir), self.countries.reset_index())
         learned = model.manifest.get("outcomes")
@@ -591,15 +608,24 @@ class Recommender:
         return self._own_index.ids(division, province, district, family)
 
     def _evidence_uncached(self, product: ProductProfile, own: frozenset[int]):
+        """:func:`evidence_given` for the product and the firm's own rows (from the index where it has the table)."""
+        if self._evidence_index is not None:
+            return self._evidence_index.given(product.model_sector, own, product.family)
         mine = self._destinations.loc[sorted(own)]
         return evidence_given(self._destinations, product.model_sector, mine, product.family)
 
     def _product_evidence_uncached(self, keys: tuple[str, ...]):
-        return product_evidence(keys, data_dir=self.data_dir)
+        return self._product_index.evidence(keys)
 
-    def _base_uncached(self, sector: str, customer: str, mix: tuple):
-        """The parts that depend only on (sector, customer type, demand mix), shared by many products."""
-        return market_parts(self.serving, sector, CUSTOMER_DEMAND_TYPES[customer], dict(mix))
+    def _base_uncached(self, sector: str, customer: str, mix: tuple) -> tuple[list[str], dict[str, np.ndarray]]:
+        """The parts that depend only on (sector, customer type, demand mix), shared by many products:
+        (markets, :func:`market_parts`' columns as arrays), from the index where it has the sector."""
+        types = CUSTOMER_DEMAND_TYPES[customer]
+        found = self._parts_index.parts(sector, types, dict(mix))
+        if found is not None:
+            return found
+        frame = market_parts(self.serving, sector, types, dict(mix))
+        return frame.index.tolist(), {c: frame[c].to_numpy() for c in frame.columns}
 
     def _figures_for(self, product: ProductProfile, parts_sector: str) -> dict:
         """Which sector or product each part of the score is measured on."""
@@ -615,18 +641,17 @@ class Recommender:
         most firms share a product, customer type and district evidence)."""
         value, _ = self._evidence(product, own)
         mix = tuple(sorted(self.demand_weights(product, customer).items()))
-        base = self._base(self.parts_sector(product), customer, mix)
+        index, base = self._base(self.parts_sector(product), customer, mix)
         # plain arrays, not DataFrame columns: assigning columns cost a cold recommendation ~9 ms
-        columns = {c: base[c].to_numpy() for c in base.columns}
-        columns["evidence"] = value.reindex(base.index).fillna(0.0).to_numpy(float)
-        columns["product"] = (self._product_evidence(product.evidence_keys)[0].reindex(base.index).fillna(0.0)
-                              .to_numpy(float))
+        columns = dict(base)  # a copy: the cached base is shared by other keys
+        columns["evidence"] = _aligned(value, index)
+        columns["product"] = _aligned(self._product_evidence(product.evidence_keys)[0], index)
         columns["score"] = np.asarray(blend(columns, self.weights), float)
         # best first: score, then Italy's current sales, then the table's order (a stable sort)
         order = np.lexsort((-columns["current_musd"], -columns["score"]))
         names = list(columns)
         values = zip(*(columns[c][order].tolist() for c in names))
-        markets = base.index[order].tolist()
+        markets = [index[i] for i in order.tolist()]
         return markets, {iso3: dict(zip(names, row)) for iso3, row in zip(markets, values)}
 
     def _demandingness_uncached(self, languages: tuple[str, ...]):
@@ -641,6 +666,13 @@ class Recommender:
         cites = all_cites.get(iso3, [])
         reasons, estimates = self._reasons(product, customer, market, row, cites, lang, value.attrs)
         return tuple(reasons), tuple(estimates)
+
+    def _strongest_uncached(self, sector: str, demand: str, iso3: str) -> tuple[str, str] | None:
+        """The forecast model's strongest structural reason for the market in the sector and demand
+        type (the same for every product measured on the sector: worked out once)."""
+        static = self.static[iso3]
+        market = {"iso3": iso3, "name_it": static["name_it"], "name_en": static["name_en"]}
+        return R.strongest_contribution(self._rows[(sector, demand)][iso3], market, static, self.rates)
 
     def _reasons(self, product, customer, market, row, cites, lang, evidence_attrs) -> tuple[list[str], list[dict]]:
         """Sentences quoting figure, source and year, each saying which sector or product it is for;
@@ -670,7 +702,7 @@ class Recommender:
             estimates.append(R.ESTIMATE_UNREALISED[i])
         main = max(rows, key=lambda d: rows[d]["current_musd"]) if rows else None
         if main is not None:
-            s = R.strongest_contribution(rows[main], market, self.static[market["iso3"]], self.rates)
+            s = self._strongest(sector, main, market["iso3"])
             if s:
                 out.append(s[i])
         if cites:
