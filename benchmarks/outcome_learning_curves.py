@@ -115,6 +115,9 @@ def main() -> int:
     p.add_argument("--noise-scale", type=float, default=1.0,
                    help="multiply the truth's noise scales (σ_s, σ_d) by this: how the figures depend on the "
                         "noise assumed; the table is then printed, not written")
+    p.add_argument("--fit-prior-sd", action="store_true",
+                   help="the outcome model's prior sd of δ fitted by marginal likelihood instead of 1 (the "
+                        "comparison); the table is then printed, not written")
     p.add_argument("--no-write", action="store_true")
     args = p.parse_args()
     rec = Recommender(load_current())
@@ -123,11 +126,13 @@ def main() -> int:
     t = time.perf_counter()
     runs = pd.concat([learning_curves(rec, units, SimulationConfig(scenario=s, explore_share=args.explore,
                                                                   checkpoints=checkpoints, random_state=seed,
-                                                                  truth=_noise(s, args.noise_scale))).assign(seed=seed)
+                                                                  truth=_noise(s, args.noise_scale),
+                                                                  part_weight_prior_sd=None if args.fit_prior_sd
+                                                                  else 1.0)).assign(seed=seed)
                       for s in (args.scenario or SCENARIOS) for seed in range(args.seeds)], ignore_index=True)
     text = table(runs, args.explore, args.seeds, time.perf_counter() - t, args.noise_scale)
     print(text)
-    if not args.no_write and not args.scenario and args.noise_scale == 1.0:
+    if not args.no_write and not args.scenario and args.noise_scale == 1.0 and not args.fit_prior_sd:
         (ROOT / "docs").mkdir(exist_ok=True)
         (ROOT / "docs" / "outcome_learning_curves.md").write_text(text + "\n")
         write_block(ROOT / "README.md", START, END, text)

@@ -361,11 +361,11 @@ def test_part_weights_prior_sd_follows_the_evidence():
     rng = np.random.default_rng(5)
     # test data: twelve cells that sold as the market model expected say little: δ stays near 0
     X, E = rng.uniform(0, 1, (12, 3)), np.full(12, 2.0)
-    weak, how = shrinkage.fit_part_weights(rng.poisson(E), E, X)
+    weak, how = shrinkage.fit_part_weights(rng.poisson(E), E, X, prior_sd=None)
     assert re.search(r"δ ~ N\(0, 0\.(05|1|2)²\), sd by marginal likelihood", how) and np.abs(weak).max() < 0.3
     # four hundred cells where the first part doubles sales: a wide prior and δ_1 near log 2
     X, E = rng.uniform(0, 1, (400, 3)), np.full(400, 5.0)
-    strong, how = shrinkage.fit_part_weights(rng.poisson(E * np.exp(X @ [math.log(2), 0.0, 0.0])), E, X)
+    strong, how = shrinkage.fit_part_weights(rng.poisson(E * np.exp(X @ [math.log(2), 0.0, 0.0])), E, X, prior_sd=None)
     sd = float(re.search(r"N\(0, ([\d.]+)²\)", how).group(1))
     assert sd >= 0.35 and abs(strong[0] - math.log(2)) < 0.15 and np.abs(strong[1:]).max() < 0.15
 

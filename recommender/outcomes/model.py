@@ -91,6 +91,8 @@ class OutcomeModel:
     kappa_default : prior weight (expected successes) when too few cells to fit it.
     min_cells : informative cells needed to fit κ of a level.
     channel_base : :func:`channel_base` (Eurostat) for the channel prior; None = 1.
+    part_weight_prior_sd : sd of the prior on δ, the re-weighting of the score's parts;
+        None = fitted by marginal likelihood (see ``shrinkage.fit_part_weights``).
     random_state : unused by the closed-form fit; kept for the estimator convention.
 
     Learned state: ``scale_`` (a, β and how), ``part_weights_`` (per sector, δ of
@@ -100,11 +102,13 @@ class OutcomeModel:
     """
 
     def __init__(self, k_anonymity: int = 5, kappa_default: float = 5.0, min_cells: int = 10,
-                 channel_base: dict | None = None, random_state: int = 0):
+                 channel_base: dict | None = None,
+                 part_weight_prior_sd: float | None = shrinkage.PART_WEIGHT_PRIOR_SD, random_state: int = 0):
         self.k_anonymity = k_anonymity
         self.kappa_default = kappa_default
         self.min_cells = min_cells
         self.channel_base = channel_base
+        self.part_weight_prior_sd = part_weight_prior_sd
         self.random_state = random_state
 
     # -- fitting -------------------------------------------------------------
@@ -146,7 +150,8 @@ class OutcomeModel:
         for sector, g in cells.groupby(C.SECTOR, sort=True):
             # the registry part only where some market had registry evidence (else it says nothing)
             cols = [c for c in PART_COLUMNS if c != registry or (g[c] != 0).any()]
-            delta, how = shrinkage.fit_part_weights(g["S"], g["E"], g[cols], self.min_cells)
+            delta, how = shrinkage.fit_part_weights(g["S"], g["E"], g[cols], self.min_cells,
+                                                    self.part_weight_prior_sd)
             if not np.any(delta):
                 continue
             self.part_weights_[sector] = {"weights": {c[len(C.PART_PREFIX):]: round(float(d), 4)

@@ -78,6 +78,7 @@ class SimulationConfig:
     random_state: int = 0
     oracle: bool = True  # score the Bayes oracle on the learned loop's trials (what was attainable)
     registry_firms: int = 0   # firms per unit registered before the loop starts (registry_simulation), 0: none
+    part_weight_prior_sd: float | None = 1.0  # the outcome model's prior sd of δ (None: marginal likelihood)
     registry_gamma: float = 1.0  # their self-selection (registry_simulation.propensity)
     truth: dict = field(default_factory=dict)  # overrides of the scenario's coefficients
 
@@ -257,7 +258,8 @@ def run(recommender, units: list[dict], method: str, config: SimulationConfig) -
         if n >= next_fit or n >= config.checkpoints[target_i]:
             frame = pd.DataFrame(trials, columns=list(TRIAL_COLUMNS))
             if method == "learned":
-                model = OutcomeModel(random_state=config.random_state).fit(frame)
+                model = OutcomeModel(part_weight_prior_sd=config.part_weight_prior_sd,
+                                     random_state=config.random_state).fit(frame)
                 adjuster = OutcomeAdjuster(model.cells_, model.params())
             else:
                 adjuster = naive_adjuster(frame, pd.DataFrame(shown, columns=[C.SECTOR, C.LOCALITY, C.MARKET]))
