@@ -65,7 +65,3 @@ class EuroRates:
 
 NO_RATES = EuroRates(MappingProxyType({}), MappingProxyType({}))
 
-
-def usd_only(musd: float, lang: str) -> str:
-    """An amount in USD millions without conversion (where no rates are loaded)."""
-    return _amount(musd, lang, "USD", "USD")
