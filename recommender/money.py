@@ -64,4 +64,3 @@ class EuroRates:
 
 
 NO_RATES = EuroRates(MappingProxyType({}), MappingProxyType({}))
-
