@@ -6,13 +6,8 @@ rankings move where the evidence is, and only there."""
 
 
 import pytest
-from alembic import command
-from databases import fresh_database_url
-from model_copies import serving_copy
+from model_copies import learning_service
 
-from api import create_app
-from api.cli import alembic_config
-from api.keys import create_key
 from recommender.model import artifact
 from recommender.train import main as train_main
 
@@ -27,14 +22,8 @@ PRATO = {"ateco": "13.20", "province": "PO", "district": "tessile-di-prato", "ma
 
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory):
-    models = serving_copy(tmp_path_factory.mktemp("models"))
-    url = fresh_database_url(tmp_path_factory, "loop")
-    command.upgrade(alembic_config(url), "head")
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "MODELS_DIR": str(models), "MODEL_CHECK_SECONDS": 0,
-                      "API_RATE_LIMIT": "100000 per minute"})
-    with app.extensions["db_sessions"]() as s:
-        keys = {t: {"X-API-Key": create_key(s, name, "write")[0]}
-                for t, name in (("a", "CCIAA Modena-Reggio"), ("b", "CCIAA Viterbo"))}
+    app, keys, url, models = learning_service(tmp_path_factory, "loop",
+                                              {"a": "CCIAA Modena-Reggio", "b": "CCIAA Viterbo"})
     yield app, keys, url, models
     app.extensions["db_engine"].dispose()
 

@@ -6,13 +6,8 @@ k-anonymous across Chambers."""
 
 
 import pytest
-from alembic import command
-from databases import fresh_database_url
-from model_copies import serving_copy
+from model_copies import learning_service
 
-from api import create_app
-from api.cli import alembic_config
-from api.keys import create_key
 from recommender.train import main as train_main
 
 V1 = "/api/v1"
@@ -25,15 +20,7 @@ SASSUOLO = {"ateco": "23.31", "province": "MO", "district": "piastrelle-di-sassu
 
 
 def _service(tmp_path_factory, name):
-    models = serving_copy(tmp_path_factory.mktemp(f"models-{name}"))
-    url = fresh_database_url(tmp_path_factory, name)
-    command.upgrade(alembic_config(url), "head")
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "MODELS_DIR": str(models), "MODEL_CHECK_SECONDS": 0,
-                      "API_RATE_LIMIT": "100000 per minute"})
-    with app.extensions["db_sessions"]() as s:
-        keys = {t: {"X-API-Key": create_key(s, chamber, "write")[0]}
-                for t, chamber in (("a", "CCIAA Marche"), ("b", "CCIAA Bari"))}
-    return app, keys, url, models
+    return learning_service(tmp_path_factory, name, {"a": "CCIAA Marche", "b": "CCIAA Bari"})
 
 
 def _firm(client, key, profile, name):
