@@ -46,12 +46,16 @@ def test_catalogue_rows_carry_their_facts():
 
 
 @pytest.mark.parametrize("fit,iso3,barred", [
-    (ChannelFit("wine", ("consumption",)), "USA", {"amazon-us", "tiktok-shop"}),  # no US wine marketplace; alcohol
+    # no US wine marketplace; alcohol on Walmart's prohibited list; TikTok alcohol ads only for US-registered brands
+    (ChannelFit("wine", ("consumption",)), "USA", {"amazon-us", "tiktok-shop", "walmart", "tiktok-ads"}),
+    (ChannelFit("spirits_beer", ("consumption",)), "ARE", {"tiktok-ads"}),   # TikTok: no alcohol ads in MENA
+    (ChannelFit("wine", ("consumption",)), "KOR", {"coupang"}),              # Korea: no online alcohol sales
+    (ChannelFit("wine", ("consumption",)), "THA", {"lazada"}),               # Lazada: no alcohol cross-border
     (family_fit("tiles_building"), "DEU", {"faire", "ankorstore"}),   # retail gift wholesale
     (family_fit("textiles"), "FRA", {"faire", "ankorstore"}),
     # footwear machinery (28.94, capital goods): not a DIY consumer marketplace, not business supplies
     (ChannelFit("machinery", ("capital",)), "FRA", {"manomano", "faire", "ankorstore", "amazon-business"}),
-], ids=["wine-USA", "tiles-DEU", "fabrics-FRA", "machinery-FRA"])
+], ids=["wine-USA", "spirits-ARE", "wine-KOR", "wine-THA", "tiles-DEU", "fabrics-FRA", "machinery-FRA"])
 def test_no_channel_is_proposed_for_a_product_it_cannot_carry(fit, iso3, barred):
     family = fit.family
     for customer in ("b2b", "b2c", "both"):
@@ -62,6 +66,19 @@ def test_no_channel_is_proposed_for_a_product_it_cannot_carry(fit, iso3, barred)
 def test_the_reason_a_channel_is_not_proposed_is_available():
     out = {c["channel_id"]: c for c in channel_exclusions("USA", ChannelFit("wine", ("consumption",)))}
     assert "amazon-us" in out and out["amazon-us"]["source_url"].startswith("http") and out["amazon-us"]["rule_en"]
+    assert "alcoholic" in out["walmart"]["rule_en"] and out["walmart"]["source_url"].startswith("https://")
+    assert "registered in the US" in out["tiktok-ads"]["rule_en"]
+
+
+def test_a_prosecco_producer_is_offered_no_us_channel_that_bars_alcohol(rec):
+    """The case the catalogue got wrong: a Treviso Prosecco producer saw Walmart Marketplace among its
+    three US channels. Now its US channels are ones that carry wine, and the page says why the others are not."""
+    r = recommend(rec, ateco="11.02", province="TV", customer_type="b2c", maturity_level=3)
+    usa = next(m for m in r["markets"] if m["iso3"] == "USA")
+    shown = {c["channel_id"] for c in usa["channels"]}
+    assert not shown & {"walmart", "amazon-us", "tiktok-ads", "tiktok-shop"}, shown
+    assert "vivino" in shown
+    assert {"walmart", "tiktok-ads"} <= {c["channel_id"] for c in usa["channels_excluded"]}
 
 
 def test_zalando_operates_in_germany_and_france_for_apparel():
