@@ -33,6 +33,10 @@ def _whole(name: str, default: int, minimum: int) -> int:
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = _whole("WEB_CONCURRENCY", 2, 1)
+# each worker listens on its own SO_REUSEPORT socket and the kernel spreads new connections over
+# them: on one shared socket a worker could accept every keep-alive connection of a client (all 8 or
+# 16 of a load test, measured) while the other worker sat idle, halving throughput
+reuse_port = True
 # gthread, with request heads waited for off the thread pool and timed socket I/O: slow clients
 # cannot hold the threads when nothing is in front of gunicorn (`make run`; gunicorn_workers.py)
 worker_class = "gunicorn_workers.GuardedThreadWorker"

@@ -45,10 +45,18 @@ def request_cost() -> int:
 def init_app(app: Flask, keyed_blueprints) -> Limiter:
     limiter = Limiter(key_func=client_address_key, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"],
                       headers_enabled=True)
-    tenant_limit = lambda: app.config["API_RATE_LIMIT"]  # noqa: E731  (read per request: configurable)
-    failure_limit = lambda: app.config["AUTH_FAILURE_RATE_LIMIT"]  # noqa: E731
+
+    def caller_limit() -> str:  # read per request: configurable
+        return app.config["API_RATE_LIMIT" if is_verified() else "AUTH_FAILURE_RATE_LIMIT"]
+
+    def caller_key() -> str:
+        return tenant_limit_key() if is_verified() else client_address_key()
+
+    def caller_cost() -> int:
+        return request_cost() if is_verified() else 1
+
+    # one limit whose allowance, key and cost follow the caller (one evaluation per request, where a
+    # tenant limit and an address limit, each exempt for the other callers, cost twice as much)
     for blp in keyed_blueprints:
-        limiter.limit(tenant_limit, key_func=tenant_limit_key, cost=request_cost,
-                      exempt_when=lambda: not is_verified())(blp)
-        limiter.limit(failure_limit, key_func=client_address_key, exempt_when=is_verified)(blp)
+        limiter.limit(caller_limit, key_func=caller_key, cost=caller_cost)(blp)
     return limiter

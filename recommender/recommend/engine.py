@@ -66,10 +66,29 @@ from recommender.products.evidence import ProductEvidenceIndex
 from recommender.recommend.score import (CUSTOMER_DEMAND_TYPES, PARTS, MarketPartsIndex, blend, market_parts,
                                          product_demand_weights)
 from recommender.sectors import FINE_SECTOR_NAMES, MODEL_SECTOR_NAMES
+from recommender.shared import SharedList
 
 #: the fields of one market of :meth:`Recommender.recommend_compact`, in order
 COMPACT_FIELDS = (C.RANK, C.MARKET, C.MARKET_NAME, C.SCORE, *PARTS, C.HORIZON, C.NEEDS_LEVEL, C.STATUS,
                   C.RESTRICTION, C.CHANNELS)
+
+
+class _MarketFixed(NamedTuple):
+    """The parts of a market's entry in :meth:`Recommender.recommend` that do not depend on the
+    outcome lifts, the firm's markets or its rank: worked out once per key and shared between
+    answers (read them, never change them)."""
+    names: dict
+    horizon: str
+    needs_level: int
+    parts: dict
+    estimates: list
+    reasons_head: tuple   # the model's reasons, then a source saying the market fell
+    reasons_tail: tuple   # when to start, then the rules that gate a first sale
+    district_evidence: list
+    product_evidence: list
+    figures_for: dict
+    channels_excluded: list
+    warnings: list
 
 
 class _Selection(NamedTuple):
@@ -158,6 +177,7 @@ class Recommender:
         self.countries = load_table("countries", data_dir).set_index("iso3")
         restricted = load_table("restricted_markets", data_dir)
         self.restricted = {r["iso3"]: r for r in restricted.to_dict("records")}
+        self._embargoed = frozenset(iso3 for iso3, r in self.restricted.items() if r["level"] == "embargo")
         score = model.manifest["score"]
         # a part the model was trained without (older versions: no product evidence) weighs 0
         self.weights = {p: float(score["weights"].get(p, 0.0)) for p in PARTS}
@@ -167,6 +187,10 @@ class Recommender:
         self.static = self.countries.to_dict("index")
         # amounts said in USD with their euro value at the ECB's yearly rate (recommender.money)
         self.rates = EuroRates.from_table(load_table("exchange_rates", data_dir))
+        # the parts of every answer that are the same for all firms (shared: read, never change)
+        self._exchange_rate = self.rates.to_dict(R.FLOWS_YEAR)
+        self._scoring = {"formula": "score = 100 * (" + " + ".join(f"{self.weights[p]:.3f}*{p}" for p in PARTS) + ")",
+                         "weights": self.weights, "fitted_on": score["fitted_on"]}
         self.market_index = sorted(set(model.serving[C.IMPORTER]))
         self._demandingness = lru_cache(maxsize=64)(self._demandingness_uncached)
         self._ranked = lru_cache(maxsize=cache_size)(self._ranked_uncached)
@@ -177,6 +201,10 @@ class Recommender:
         # a market's reasons for a (sector, customer type, district evidence): computed once, then shared
         self._explained = lru_cache(maxsize=cache_size * 16)(self._explained_uncached)
         self._needs = lru_cache(maxsize=64)(self._needs_uncached)
+        self._product_said = lru_cache(maxsize=cache_size)(self._product_said_uncached)
+        self._demand_weights = lru_cache(maxsize=cache_size)(self.demand_weights)
+        # a market's entry but for its rank, score, outcome lifts and status (one entry ~ a few KB)
+        self._market_fixed = lru_cache(maxsize=cache_size)(self._market_fixed_uncached)
         # bounded by the serving table (sectors x demand types x markets), hence no size limit
         self._strongest = lru_cache(maxsize=None)(self._strongest_uncached)
         self._destinations = destinations(data_dir)
@@ -222,6 +250,7 @@ class Recommender:
         self._adjusted = lru_cache(maxsize=cache_size)(self._adjusted_uncached)
         self._registry_factors = lru_cache(maxsize=cache_size)(self._registry_factors_uncached)
         self._channels = lru_cache(maxsize=cache_size * 16)(self._channels_uncached)
+        self._shown_channels = lru_cache(maxsize=cache_size * 4)(self._shown_channels_uncached)
         self._bounds = lru_cache(maxsize=cache_size)(self._bounds_uncached)
         self._ranking = lru_cache(maxsize=cache_size * 4)(self._ranking_uncached)
 
@@ -259,26 +288,11 @@ class Recommender:
         excluded += [{"iso3": iso3, "reason": "excluded_by_firm",
                       "note": "excluded in the firm's profile" if lang == "en" else "escluso nel profilo dell'impresa"}
                      for iso3 in profile.excluded_markets]
-        rules = rules_for(product.family, product.family_group)
-        parts_sector = self.parts_sector(product)
         markets: list[dict] = []
-        for iso3, restriction in sel.chosen:
+        for iso3, _restriction in sel.chosen:
             row = sel.ranked[iso3]
-            d = sel.demanding[iso3]
-            needs = required_level(d)
-            gates = [r for r in rules.get(iso3, ()) if not r.excludes]
-            # a registration or monopoly to go through first: the market is to prepare, whatever the maturity
-            when = "prepare" if gates else horizon(needs, m.level)
-            static = self.static[iso3]
-            market = {"iso3": iso3, "iso2": static["iso2"], "name_it": static["name_it"],
-                      "name_en": static["name_en"]}
-            cites = self._evidence(product, own)[1].get(iso3, [])
-            explained, estimates = self._explained(product, customer, own, iso3, lang)
-            reasons = list(explained)
-            product_cites = self._product_evidence(product.evidence_keys)[1].get(iso3, [])[:MAX_CITES]
-            falling = next((c for c in (*cites, *product_cites) if c.trend == "down"), None)
-            if falling is not None:  # a source that names the market and says it fell: said, against it
-                reasons.append(R.contrary_reason(falling)[lang == "en"])
+            fixed = self._market_fixed(product, customer, own, profile.languages, m.level, lang, iso3)
+            reasons = list(fixed.reasons_head)
             lift, reweighted, held = sel.lifts.get(iso3), sel.reweighting.get(iso3), sel.registry.get(iso3)
             if held is not None:
                 assert self.registry is not None  # registry evidence comes from it
@@ -294,22 +308,15 @@ class Recommender:
                     reasons.append(said[lang == "en"])
             if iso3 in sel.explored:
                 reasons.append(R.EXPLORED_REASON[lang == "en"])
-            reasons.append(R.horizon_reason(sel.dparts[iso3], horizon(needs, m.level), needs, level_it,
-                                            level_en)[lang == "en"])
-            if gates:  # the rules themselves, with step and source, are the market's warnings
-                reasons.append(R.rules_summary(gates)[lang == "en"])
+            reasons += fixed.reasons_tail
             markets.append({
-                **market,
+                **fixed.names,
                 "rank": len(markets) + 1,
                 "score": round(self._learned_score(float(row["score"]), lift, reweighted or 1.0,
                                                    held.factor if held is not None else 1.0), 2),
-                "horizon": when,
-                "needs_level": needs,
-                "parts": {p: round(float(row[p]), 4) for p in PARTS} | {
-                    "current_musd": round(float(row["current_musd"]), 1),
-                    "implied_musd": round(float(row["implied_musd"]), 1),
-                    "gap_musd": round(float(row["gap_musd"]), 1),
-                    "demandingness": round(d, 4), "demandingness_parts": sel.dparts[iso3]},
+                "horizon": fixed.horizon,
+                "needs_level": fixed.needs_level,
+                "parts": fixed.parts,
                 "outcome": ({"prior_score": round(float(row["score"]), 2),
                              "registry": held.to_dict() if held is not None else None,
                              "reweighting": round(reweighted, 4) if reweighted is not None else None,
@@ -317,21 +324,15 @@ class Recommender:
                              "evidence": [e.to_dict() for e in lift.evidence] if lift is not None else []}
                             if lift is not None or reweighted is not None or held is not None else None),
                 "explored": iso3 in sel.explored,
-                "estimates": [dict(e) for e in estimates],
+                "estimates": fixed.estimates,
                 "reasons": reasons,
-                "district_evidence": [dict(vars(c)) for c in cites],
-                "product_evidence": [dict(vars(c)) for c in product_cites],
-                "figures_for": self._figures_for(product, parts_sector),
-                "channels": list(self._channels(iso3, product, customer, m.level, yes, view, size)[:SHOWN_CHANNELS]),
-                "channels_excluded": [{"channel_id": c["channel_id"], "name": c["name"],
-                                       "reason": c["rule_en" if lang == "en" else "rule_it"],
-                                       "source_url": c["source_url"], "as_of": c["as_of"]}
-                                      for c in channel_exclusions(iso3, channel_fit(product))],
+                "district_evidence": fixed.district_evidence,
+                "product_evidence": fixed.product_evidence,
+                "figures_for": fixed.figures_for,
+                "channels": self._shown_channels(iso3, product, customer, m.level, yes, view, size),
+                "channels_excluded": fixed.channels_excluded,
                 "status": market_status(iso3 in profile.current_markets),
-                "warnings": ([{"type": "restricted", "level": restriction["level"],
-                               "text": restriction["measures_it" if lang == "it" else "measures_en"],
-                               "legal_basis": restriction["legal_basis"], "as_of": restriction["as_of"]}]
-                             if restriction else []) + [{"type": r.kind, **r.to_dict(lang)} for r in gates],
+                "warnings": fixed.warnings,
             })
 
         if adjuster is not None and view is not None and adjuster.has_channel_cells(view):
@@ -344,32 +345,26 @@ class Recommender:
             (mk["iso3"], mk["name_en" if lang == "en" else "name_it"], [w for w in mk["warnings"] if w.get("step")])
             for mk in markets], employees=profile.employees, customer=customer,
             markets=[mk["iso3"] for mk in markets], languages=profile.languages)
-        w = self.weights
         return {
             "firm": profile.to_dict() | {"customer_type": customer,
                                          "customer_type_source": "input" if profile.customer_type else "product default"},
-            "product": product.to_dict() | {
-                "parts_sector": parts_sector, "parts_sector_name": self._sector_name(parts_sector, lang),
-                "forecast_sector": product.model_sector,
-                "forecast_sector_name": self._sector_name(product.model_sector, lang),
-                "evidence_key": self._product_evidence(product.evidence_keys)[2]},
+            "product": self._product_said(product, lang),
             "maturity": {"level": m.level, "score": m.score, "label": level_it if lang == "it" else level_en,
                          "missing_answers": list(m.missing), "languages_given": bool(profile.languages)},
-            "demand_weights": self.demand_weights(product, customer),
+            "demand_weights": self._demand_weights(product, customer),
             "markets": markets,
             "horizons": {h: [mk["iso3"] for mk in markets if mk["horizon"] == h] for h in ("now", "prepare")},
             "excluded_markets": excluded,
             "channels": top_channels,
             "next_steps": [dict(vars(s)) for s in steps],
-            "scoring": {"formula": "score = 100 * (" + " + ".join(f"{w[p]:.3f}*{p}" for p in PARTS) + ")",
-                        "weights": w, "fitted_on": self.model.manifest["score"]["fitted_on"]},
+            "scoring": self._scoring,
             "model_version": self.model.version,
             "outcomes": ({"version": adjuster.version, "learned_from": adjuster.learned_from,
                           "view": "chamber" if view != SHARED_VIEW else "shared", "explore_share": explore}
                          if adjuster is not None else {"version": None, "learned_from": None,
                                                        "view": None, "explore_share": explore}),
             "data_vintages": self.vintages,
-            "exchange_rate": self.rates.to_dict(R.FLOWS_YEAR),
+            "exchange_rate": self._exchange_rate,
             "lang": lang,
         }
 
@@ -491,17 +486,13 @@ class Recommender:
             registry = self._registry_factors(product, customer, own, rview, loc, registered)
         if (adjuster is not None and view is not None and adjuster.has_market_cells(view, sector)) or registry:
             order, lifts, reweighting = self._adjusted(product, customer, own, view, loc, rview, registered)
-        eligible, embargoed, banned = [], [], []
-        for iso3 in order:
-            if iso3 in excluded:
-                continue
-            restriction = self.restricted.get(iso3)
-            if restriction and restriction["level"] == "embargo":
-                embargoed.append((iso3, restriction))
-            elif iso3 in bans:
-                banned.append((iso3, bans[iso3]))
-            else:
-                eligible.append(iso3)
+        # in the ranking's order: the firm's exclusions left out, then embargoes, then the product's bans
+        embargoed = [(iso3, self.restricted[iso3]) for iso3 in order
+                     if iso3 in self._embargoed and iso3 not in excluded]
+        banned = [(iso3, bans[iso3]) for iso3 in order
+                  if iso3 in bans and iso3 not in self._embargoed and iso3 not in excluded]
+        skip = self._embargoed.union(bans, excluded)
+        eligible = [iso3 for iso3 in order if iso3 not in skip]
         explored: frozenset[str]
         picked, explored = eligible[:k], frozenset()
         if n_explore:
@@ -600,6 +591,20 @@ class Recommender:
             out.sort(key=lambda d: (-d["score"], d["channel_id"]))
         return tuple(out)
 
+    def _product_said_uncached(self, product: ProductProfile, lang: str) -> dict:
+        """The answer's ``product``: the profile and the sectors its parts are measured on (shared)."""
+        parts_sector = self.parts_sector(product)
+        return product.to_dict() | {
+            "parts_sector": parts_sector, "parts_sector_name": self._sector_name(parts_sector, lang),
+            "forecast_sector": product.model_sector,
+            "forecast_sector_name": self._sector_name(product.model_sector, lang),
+            "evidence_key": self._product_evidence(product.evidence_keys)[2]}
+
+    def _shown_channels_uncached(self, iso3: str, product: ProductProfile, customer: str, level: int,
+                                 yes: frozenset | None, view, size: str) -> SharedList:
+        """The market's channels as the answer shows them (the best SHOWN_CHANNELS), shared."""
+        return SharedList(self._channels(iso3, product, customer, level, yes, view, size)[:SHOWN_CHANNELS])
+
     def _needs_uncached(self, languages: tuple[str, ...]) -> dict[str, int]:
         return {iso3: required_level(d) for iso3, d in self._demandingness(languages)[0].items()}
 
@@ -666,6 +671,54 @@ class Recommender:
         cites = all_cites.get(iso3, [])
         reasons, estimates = self._reasons(product, customer, market, row, cites, lang, value.attrs)
         return tuple(reasons), tuple(estimates)
+
+    def _market_fixed_uncached(self, product: ProductProfile, customer: str, own: frozenset[int],
+                               languages: tuple[str, ...], level: int, lang: str, iso3: str) -> _MarketFixed:
+        en = lang == "en"
+        static = self.static[iso3]
+        row = self._ranked(product, customer, own)[1][iso3]
+        demanding, dparts = self._demandingness(languages)
+        d = demanding[iso3]
+        needs = required_level(d)
+        gates = [r for r in rules_for(product.family, product.family_group).get(iso3, ()) if not r.excludes]
+        # a registration or monopoly to go through first: the market is to prepare, whatever the maturity
+        ready = horizon(needs, level)
+        cites = self._evidence(product, own)[1].get(iso3, [])
+        explained, estimates = self._explained(product, customer, own, iso3, lang)
+        product_cites = self._product_evidence(product.evidence_keys)[1].get(iso3, [])[:MAX_CITES]
+        head = list(explained)
+        falling = next((c for c in (*cites, *product_cites) if c.trend == "down"), None)
+        if falling is not None:  # a source that names the market and says it fell: said, against it
+            head.append(R.contrary_reason(falling)[en])
+        level_it, level_en = LEVEL_LABELS[level]
+        tail = [R.horizon_reason(dparts[iso3], ready, needs, level_it, level_en)[en]]
+        if gates:  # the rules themselves, with step and source, are the market's warnings
+            tail.append(R.rules_summary(gates)[en])
+        restriction = self.restricted.get(iso3)
+        return _MarketFixed(
+            names={"iso3": iso3, "iso2": static["iso2"], "name_it": static["name_it"], "name_en": static["name_en"]},
+            horizon="prepare" if gates else ready,
+            needs_level=needs,
+            parts={p: round(float(row[p]), 4) for p in PARTS} | {
+                "current_musd": round(float(row["current_musd"]), 1),
+                "implied_musd": round(float(row["implied_musd"]), 1),
+                "gap_musd": round(float(row["gap_musd"]), 1),
+                "demandingness": round(d, 4), "demandingness_parts": dparts[iso3]},
+            estimates=SharedList(dict(e) for e in estimates),
+            reasons_head=tuple(head),
+            reasons_tail=tuple(tail),
+            district_evidence=SharedList(dict(vars(c)) for c in cites),
+            product_evidence=SharedList(dict(vars(c)) for c in product_cites),
+            figures_for=self._figures_for(product, self.parts_sector(product)),
+            channels_excluded=SharedList({"channel_id": c["channel_id"], "name": c["name"],
+                                "reason": c["rule_en" if en else "rule_it"],
+                                "source_url": c["source_url"], "as_of": c["as_of"]}
+                               for c in channel_exclusions(iso3, channel_fit(product))),
+            warnings=SharedList(([{"type": "restricted", "level": restriction["level"],
+                        "text": restriction["measures_en" if en else "measures_it"],
+                        "legal_basis": restriction["legal_basis"], "as_of": restriction["as_of"]}]
+                      if restriction else []) + [{"type": r.kind, **r.to_dict(lang)} for r in gates]),
+        )
 
     def _strongest_uncached(self, sector: str, demand: str, iso3: str) -> tuple[str, str] | None:
         """The forecast model's strongest structural reason for the market in the sector and demand
