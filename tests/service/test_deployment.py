@@ -74,8 +74,8 @@ def gunicorn_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("gunicorn")
     url = f"sqlite:///{tmp / 'srv.db'}"
     command.upgrade(alembic_config(url), "head")
-    with running_gunicorn(tmp, url, WEB_CONCURRENCY="2", API_RATE_LIMIT="100000 per minute") as (base, port, _):
-        yield {"base": base, "port": port, "tmp": tmp}
+    with running_gunicorn(tmp, url, WEB_CONCURRENCY="2", API_RATE_LIMIT="100000 per minute") as (base, port, proc):
+        yield {"base": base, "port": port, "tmp": tmp, "pid": proc.pid}
 
 
 def slow_connections(port: int, n: int) -> list[socket.socket]:
@@ -134,6 +134,46 @@ def test_many_slow_clients_do_not_starve_bare_gunicorn(gunicorn_server):
     finally:
         for s in stalled + trickling:
             s.close()
+
+
+def _socket_owners(pids: list[int]) -> dict[int, int]:
+    """socket inode -> the pid of the process among ``pids`` holding it (Linux /proc)."""
+    owners = {}
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    owners[int(target[8:-1])] = pid
+    return owners
+
+
+def test_a_clients_connections_are_spread_over_both_workers(gunicorn_server):
+    """16 keep-alive connections of one client, opened at once, are served by both workers (one
+    SO_REUSEPORT socket per worker). On one shared socket a worker could accept all of them while
+    the other sat idle: the load benchmark measured half the throughput in such runs."""
+    port = gunicorn_server["port"]
+    workers = [int(p) for p in Path(f"/proc/{gunicorn_server['pid']}/task/{gunicorn_server['pid']}/children")
+               .read_text().split()]
+    assert len(workers) == 2
+    conns = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(16)]
+    try:
+        for c in conns:
+            c.sendall(b"GET /api/v1/healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        for c in conns:
+            assert c.recv(65536).startswith(b"HTTP/1.1 200")
+        client_ports = {c.getsockname()[1] for c in conns}
+        served = set()
+        owners = _socket_owners(workers)
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote, inode = fields[1], fields[2], int(fields[9])
+            if int(local.split(":")[1], 16) == port and int(remote.split(":")[1], 16) in client_ports:
+                served.add(owners.get(inode))
+        assert served == set(workers), served
+    finally:
+        for c in conns:
+            c.close()
 
 
 def test_metrics_count_every_worker(gunicorn_server):
