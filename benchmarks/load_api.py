@@ -66,6 +66,23 @@ def wrk(url: str, seconds: int, connections: int, script: str | None = None) -> 
     return {"rps": rps, "p50_ms": pct(50), "p99_ms": pct(99), "non_2xx": int(non2xx.group(1)) if non2xx else 0}
 
 
+def workers_cpu(master: int) -> dict[int, float]:
+    """CPU seconds used so far by each gunicorn worker of ``master`` (Linux /proc)."""
+    out = {}
+    for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        out[int(pid)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def measured(master: int, *args) -> dict:
+    """:func:`wrk` with the share of the busier worker in the workers' CPU time (0.5: evenly spread)."""
+    before = workers_cpu(master)
+    result = wrk(*args)
+    used = [cpu - before.get(pid, 0.0) for pid, cpu in workers_cpu(master).items()]
+    return result | {"busier_share": max(used) / sum(used) if sum(used) else 1.0}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=10)
@@ -111,8 +128,8 @@ def main() -> int:
         wrk(f"{base}/recommendations", 3, args.connections, str(script))  # warm-up: fill both workers' caches
         recs, healths = [], []
         for _ in range(args.rounds):
-            recs.append(wrk(f"{base}/recommendations", args.seconds, args.connections, str(script)))
-            healths.append(wrk(f"{base}/healthz", args.seconds, args.connections))
+            recs.append(measured(server.pid, f"{base}/recommendations", args.seconds, args.connections, str(script)))
+            healths.append(measured(server.pid, f"{base}/healthz", args.seconds, args.connections))
         batch = json.dumps({"firms": [PROFILES[i % len(PROFILES)] for i in range(1000)]}).encode()
         times = []
         for _ in range(3):
@@ -131,7 +148,8 @@ def main() -> int:
           "loopback")
     for i, (rec, health) in enumerate(zip(recs, healths), 1):
         print(f"  round {i}: POST {rec['rps']:.0f} req/s (p50 {rec['p50_ms']:.1f} ms, p99 {rec['p99_ms']:.1f} ms, "
-              f"non-2xx {rec['non_2xx']}); /healthz {health['rps']:.0f} req/s (p99 {health['p99_ms']:.1f} ms); "
+              f"non-2xx {rec['non_2xx']}, busier worker {rec['busier_share']:.0%} of the CPU); /healthz "
+              f"{health['rps']:.0f} req/s (p99 {health['p99_ms']:.1f} ms, busier worker {health['busier_share']:.0%}); "
               f"ratio {rec['rps'] / health['rps']:.2f}")
     rec_rps, health_rps = (statistics.median(r["rps"] for r in runs) for runs in (recs, healths))
     rec_p99 = statistics.median(r["p99_ms"] for r in recs)

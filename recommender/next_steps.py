@@ -157,12 +157,18 @@ def next_steps(maturity, channels: list[dict], lang: str = "it", max_steps: int 
     speaks_foreign = any(code != "it" for code in languages)
     steps = first + _capability_steps(maturity, channels, lang, max_steps,
                                       speaks_foreign)[: max_steps - len(first)]
-    for p in eligible_programmes(employees, maturity.level, customer, markets or [], channels)[:MAX_SUPPORT_STEPS]:
-        it = f"{p['name_it']}: {p['what_it_gives_it']}"
-        en_text = f"{p['name_en']}: {p['what_it_gives_en']}"
-        steps.append(Step(f"support:{p['programme_id']}", it, en_text, en_text if en else it, None, None, p["url"],
-                          p["owner"], OWNERS[p["owner"]][en], "", p["eligibility"], p["as_of"]))
+    steps += [_support_step(p["programme_id"], en) for p in
+              eligible_programmes(employees, maturity.level, customer, markets or [], channels)[:MAX_SUPPORT_STEPS]]
     return [_numbered(s, i) for i, s in enumerate(steps, 1)]
+
+
+@lru_cache(maxsize=256)  # steps are frozen: shared between plans
+def _support_step(programme_id: str, en: bool) -> Step:
+    p = next(p for p in support_programmes() if p["programme_id"] == programme_id)
+    it = f"{p['name_it']}: {p['what_it_gives_it']}"
+    en_text = f"{p['name_en']}: {p['what_it_gives_en']}"
+    return Step(f"support:{p['programme_id']}", it, en_text, en_text if en else it, None, None, p["url"],
+                p["owner"], OWNERS[p["owner"]][en], "", p["eligibility"], p["as_of"])
 
 
 def _numbered(s: Step, order: int) -> Step:

@@ -100,12 +100,12 @@ class _Selection(NamedTuple):
     demanding: dict
     dparts: dict
     chosen: list      # [(iso3, restriction or None)], best first, at most k
-    embargoed: list   # [(iso3, restriction)]
+    embargoed: tuple  # ((iso3, restriction), ...)
     view: int | None  # the outcome model's view (the Chamber's own or the shared one), None without outcomes
     lifts: dict       # iso3 -> outcome Lift, for markets with recorded outcomes
     reweighting: dict  # iso3 -> factor on expected success from the sector's re-weighted parts ({} if none)
     explored: frozenset  # markets in exploration slots that the plain ranking would not have shown
-    banned: list      # [(iso3, ProductRule)]: markets an import ban closes to the product
+    banned: tuple     # ((iso3, ProductRule), ...): markets an import ban closes to the product
     registry: dict    # iso3 -> RegistryEvidence: where registered firms of the product sell ({} if none)
 
 
@@ -202,6 +202,8 @@ class Recommender:
         self._explained = lru_cache(maxsize=cache_size * 16)(self._explained_uncached)
         self._needs = lru_cache(maxsize=64)(self._needs_uncached)
         self._product_said = lru_cache(maxsize=cache_size)(self._product_said_uncached)
+        self._bans = lru_cache(maxsize=256)(self._bans_uncached)
+        self._screened_prior = lru_cache(maxsize=cache_size)(self._screened_prior_uncached)
         self._demand_weights = lru_cache(maxsize=cache_size)(self.demand_weights)
         # a market's entry but for its rank, score, outcome lifts and status (one entry ~ a few KB)
         self._market_fixed = lru_cache(maxsize=cache_size)(self._market_fixed_uncached)
@@ -472,8 +474,6 @@ class Recommender:
         customer = customer_type or product.default_customer
         own = self._own(division, province, district, product.family)
         order, ranked = self._ranked(product, customer, own)
-        bans = {iso3: next(r for r in rs if r.excludes)
-                for iso3, rs in rules_for(product.family, product.family_group).items() if any(r.excludes for r in rs)}
         demanding, dparts = self._demandingness(languages)
         adjuster = self.outcomes
         view = adjuster.view_of(tenant) if adjuster is not None else None
@@ -486,17 +486,14 @@ class Recommender:
             registry = self._registry_factors(product, customer, own, rview, loc, registered)
         if (adjuster is not None and view is not None and adjuster.has_market_cells(view, sector)) or registry:
             order, lifts, reweighting = self._adjusted(product, customer, own, view, loc, rview, registered)
-        # in the ranking's order: the firm's exclusions left out, then embargoes, then the product's bans
-        embargoed = [(iso3, self.restricted[iso3]) for iso3 in order
-                     if iso3 in self._embargoed and iso3 not in excluded]
-        banned = [(iso3, bans[iso3]) for iso3 in order
-                  if iso3 in bans and iso3 not in self._embargoed and iso3 not in excluded]
-        skip = self._embargoed.union(bans, excluded)
-        eligible = [iso3 for iso3 in order if iso3 not in skip]
+            embargoed, banned, eligible = self._screened(order, self._bans(product.family, product.family_group),
+                                                         excluded)
+        else:  # the market model's own order: screened once per key
+            embargoed, banned, eligible = self._screened_prior(product, customer, own, excluded)
         explored: frozenset[str]
-        picked, explored = eligible[:k], frozenset()
+        picked, explored = list(eligible[:k]), frozenset()
         if n_explore:
-            head = eligible[:k - n_explore]
+            head = list(eligible[:k - n_explore])
             bounds, untried = self._bounds(view, sector, loc) if adjuster is not None else ({}, 1.0)
             beta = adjuster.params["scale"]["beta"] if adjuster is not None else 1.0
             candidates = [(iso3, self._learned_score(float(ranked[iso3]["score"]), None, reweighting.get(iso3, 1.0),
@@ -508,6 +505,26 @@ class Recommender:
         chosen = [(iso3, self.restricted.get(iso3)) for iso3 in picked]
         return _Selection(sector, product, customer, own, ranked, demanding, dparts, chosen, embargoed, view, lifts,
                           reweighting, explored, banned, registry)
+
+    def _bans_uncached(self, family: str, group: str) -> dict:
+        """iso3 -> the rule that bars the product family there (recommender.products.rules)."""
+        return {iso3: next(r for r in rs if r.excludes)
+                for iso3, rs in rules_for(family, group).items() if any(r.excludes for r in rs)}
+
+    def _screened(self, order: list[str], bans: dict, excluded: tuple) -> tuple[tuple, tuple, tuple]:
+        """``order`` without the firm's exclusions, split in the ranking's order into embargoed
+        markets (iso3, restriction), banned ones (iso3, rule) and the eligible rest (iso3)."""
+        embargoed = tuple((iso3, self.restricted[iso3]) for iso3 in order
+                          if iso3 in self._embargoed and iso3 not in excluded)
+        banned = tuple((iso3, bans[iso3]) for iso3 in order
+                       if iso3 in bans and iso3 not in self._embargoed and iso3 not in excluded)
+        skip = self._embargoed.union(bans, excluded)
+        return embargoed, banned, tuple(iso3 for iso3 in order if iso3 not in skip)
+
+    def _screened_prior_uncached(self, product: ProductProfile, customer: str, own: frozenset[int],
+                                 excluded: tuple) -> tuple[tuple, tuple, tuple]:
+        return self._screened(self._ranked(product, customer, own)[0], self._bans(product.family,
+                                                                                  product.family_group), excluded)
 
     def _ranking_uncached(self, division, product, province, district, customer_type, excluded, k,
                           lang, tenant=None) -> tuple[tuple, ...]:
