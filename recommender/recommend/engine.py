@@ -74,21 +74,28 @@ COMPACT_FIELDS = (C.RANK, C.MARKET, C.MARKET_NAME, C.SCORE, *PARTS, C.HORIZON, C
 
 
 class _MarketFixed(NamedTuple):
-    """The parts of a market's entry in :meth:`Recommender.recommend` that do not depend on the
-    outcome lifts, the firm's markets or its rank: worked out once per key and shared between
-    answers (read them, never change them)."""
+    """The parts of a market's entry in :meth:`Recommender.recommend` that depend only on the product,
+    customer type, district evidence and language (not on the firm's maturity, languages, markets,
+    rank or outcome lifts): worked out once per key and shared between answers (read, never change)."""
     names: dict
-    horizon: str
-    needs_level: int
-    parts: dict
+    gated: bool           # a registration or monopoly gates the first sale: always "prepare"
+    parts: dict           # the score's parts and Italy's trade figures (demandingness: _Readiness)
     estimates: list
     reasons_head: tuple   # the model's reasons, then a source saying the market fell
-    reasons_tail: tuple   # when to start, then the rules that gate a first sale
+    rules_said: tuple     # the rules that gate a first sale, in one sentence (or none)
     district_evidence: list
     product_evidence: list
     figures_for: dict
     channels_excluded: list
     warnings: list
+
+
+class _Readiness(NamedTuple):
+    """What a market asks of a firm with these languages and this maturity (shared between answers)."""
+    horizon: str          # now | prepare
+    needs_level: int
+    parts: dict           # demandingness and its parts
+    reason: str           # when to start, and why
 
 
 class _Selection(NamedTuple):
@@ -205,8 +212,9 @@ class Recommender:
         self._bans = lru_cache(maxsize=256)(self._bans_uncached)
         self._screened_prior = lru_cache(maxsize=cache_size)(self._screened_prior_uncached)
         self._demand_weights = lru_cache(maxsize=cache_size)(self.demand_weights)
-        # a market's entry but for its rank, score, outcome lifts and status (one entry ~ a few KB)
-        self._market_fixed = lru_cache(maxsize=cache_size)(self._market_fixed_uncached)
+        # a market's entry but for the firm's maturity, languages, rank, score, outcome lifts and status
+        self._market_fixed = lru_cache(maxsize=cache_size * 4)(self._market_fixed_uncached)
+        self._readiness = lru_cache(maxsize=4096)(self._readiness_uncached)
         # bounded by the serving table (sectors x demand types x markets), hence no size limit
         self._strongest = lru_cache(maxsize=None)(self._strongest_uncached)
         self._destinations = destinations(data_dir)
@@ -293,7 +301,8 @@ class Recommender:
         markets: list[dict] = []
         for iso3, _restriction in sel.chosen:
             row = sel.ranked[iso3]
-            fixed = self._market_fixed(product, customer, own, profile.languages, m.level, lang, iso3)
+            fixed = self._market_fixed(product, customer, own, lang, iso3)
+            ready = self._readiness(profile.languages, m.level, lang, iso3)
             reasons = list(fixed.reasons_head)
             lift, reweighted, held = sel.lifts.get(iso3), sel.reweighting.get(iso3), sel.registry.get(iso3)
             if held is not None:
@@ -310,15 +319,16 @@ class Recommender:
                     reasons.append(said[lang == "en"])
             if iso3 in sel.explored:
                 reasons.append(R.EXPLORED_REASON[lang == "en"])
-            reasons += fixed.reasons_tail
+            reasons.append(ready.reason)
+            reasons += fixed.rules_said
             markets.append({
                 **fixed.names,
                 "rank": len(markets) + 1,
                 "score": round(self._learned_score(float(row["score"]), lift, reweighted or 1.0,
                                                    held.factor if held is not None else 1.0), 2),
-                "horizon": fixed.horizon,
-                "needs_level": fixed.needs_level,
-                "parts": fixed.parts,
+                "horizon": "prepare" if fixed.gated else ready.horizon,
+                "needs_level": ready.needs_level,
+                "parts": fixed.parts | ready.parts,
                 "outcome": ({"prior_score": round(float(row["score"]), 2),
                              "registry": held.to_dict() if held is not None else None,
                              "reweighting": round(reweighted, 4) if reweighted is not None else None,
@@ -689,17 +699,12 @@ class Recommender:
         reasons, estimates = self._reasons(product, customer, market, row, cites, lang, value.attrs)
         return tuple(reasons), tuple(estimates)
 
-    def _market_fixed_uncached(self, product: ProductProfile, customer: str, own: frozenset[int],
-                               languages: tuple[str, ...], level: int, lang: str, iso3: str) -> _MarketFixed:
+    def _market_fixed_uncached(self, product: ProductProfile, customer: str, own: frozenset[int], lang: str,
+                               iso3: str) -> _MarketFixed:
         en = lang == "en"
         static = self.static[iso3]
         row = self._ranked(product, customer, own)[1][iso3]
-        demanding, dparts = self._demandingness(languages)
-        d = demanding[iso3]
-        needs = required_level(d)
         gates = [r for r in rules_for(product.family, product.family_group).get(iso3, ()) if not r.excludes]
-        # a registration or monopoly to go through first: the market is to prepare, whatever the maturity
-        ready = horizon(needs, level)
         cites = self._evidence(product, own)[1].get(iso3, [])
         explained, estimates = self._explained(product, customer, own, iso3, lang)
         product_cites = self._product_evidence(product.evidence_keys)[1].get(iso3, [])[:MAX_CITES]
@@ -707,35 +712,39 @@ class Recommender:
         falling = next((c for c in (*cites, *product_cites) if c.trend == "down"), None)
         if falling is not None:  # a source that names the market and says it fell: said, against it
             head.append(R.contrary_reason(falling)[en])
-        level_it, level_en = LEVEL_LABELS[level]
-        tail = [R.horizon_reason(dparts[iso3], ready, needs, level_it, level_en)[en]]
-        if gates:  # the rules themselves, with step and source, are the market's warnings
-            tail.append(R.rules_summary(gates)[en])
         restriction = self.restricted.get(iso3)
         return _MarketFixed(
             names={"iso3": iso3, "iso2": static["iso2"], "name_it": static["name_it"], "name_en": static["name_en"]},
-            horizon="prepare" if gates else ready,
-            needs_level=needs,
+            gated=bool(gates),
             parts={p: round(float(row[p]), 4) for p in PARTS} | {
                 "current_musd": round(float(row["current_musd"]), 1),
                 "implied_musd": round(float(row["implied_musd"]), 1),
-                "gap_musd": round(float(row["gap_musd"]), 1),
-                "demandingness": round(d, 4), "demandingness_parts": dparts[iso3]},
+                "gap_musd": round(float(row["gap_musd"]), 1)},
             estimates=SharedList(dict(e) for e in estimates),
             reasons_head=tuple(head),
-            reasons_tail=tuple(tail),
+            # the rules themselves, with step and source, are the market's warnings
+            rules_said=(R.rules_summary(gates)[en],) if gates else (),
             district_evidence=SharedList(dict(vars(c)) for c in cites),
             product_evidence=SharedList(dict(vars(c)) for c in product_cites),
             figures_for=self._figures_for(product, self.parts_sector(product)),
             channels_excluded=SharedList({"channel_id": c["channel_id"], "name": c["name"],
-                                "reason": c["rule_en" if en else "rule_it"],
-                                "source_url": c["source_url"], "as_of": c["as_of"]}
-                               for c in channel_exclusions(iso3, channel_fit(product))),
+                                          "reason": c["rule_en" if en else "rule_it"],
+                                          "source_url": c["source_url"], "as_of": c["as_of"]}
+                                         for c in channel_exclusions(iso3, channel_fit(product))),
             warnings=SharedList(([{"type": "restricted", "level": restriction["level"],
-                        "text": restriction["measures_en" if en else "measures_it"],
-                        "legal_basis": restriction["legal_basis"], "as_of": restriction["as_of"]}]
-                      if restriction else []) + [{"type": r.kind, **r.to_dict(lang)} for r in gates]),
+                                   "text": restriction["measures_en" if en else "measures_it"],
+                                   "legal_basis": restriction["legal_basis"], "as_of": restriction["as_of"]}]
+                                 if restriction else []) + [{"type": r.kind, **r.to_dict(lang)} for r in gates]),
         )
+
+    def _readiness_uncached(self, languages: tuple[str, ...], level: int, lang: str, iso3: str) -> _Readiness:
+        demanding, dparts = self._demandingness(languages)
+        d = demanding[iso3]
+        needs = required_level(d)
+        ready = horizon(needs, level)
+        level_it, level_en = LEVEL_LABELS[level]
+        return _Readiness(ready, needs, {"demandingness": round(d, 4), "demandingness_parts": dparts[iso3]},
+                          R.horizon_reason(dparts[iso3], ready, needs, level_it, level_en)[lang == "en"])
 
     def _strongest_uncached(self, sector: str, demand: str, iso3: str) -> tuple[str, str] | None:
         """The forecast model's strongest structural reason for the market in the sector and demand
