@@ -92,35 +92,6 @@ def model_reason(feature: str, row, market: dict, static: dict,
     return None
 
 
-def italy_position(row, rates: EuroRates = NO_RATES) -> tuple[str, str]:
-    year = int(row[C.YEAR])
-    vint = SOURCE_LABEL[row[C.SOURCE]].format(year=row[C.YEAR])
-    share, v = row["actual_share"] * 100, row["actual_musd"]
-    implied = row["implied_share"] * 100
-    return (f"L'Italia vi vende già {_money(v, 'it', rates, year)} ({_pct(share, 'it')} del settore); potenziale stimato {_pct(implied, 'it')} ({vint})",
-            f"Italy already sells {_money(v, 'en', rates, year)} there ({_pct(share, 'en')} of the sector); estimated potential {_pct(implied, 'en')} ({vint})")
-
-
-def readiness_reason(parts: dict, fit: float, level_label_it: str, level_label_en: str) -> tuple[str, str]:
-    hard = [k for k, v in parts.items() if v >= 0.6]
-    names = {"distance": ("lontano", "far away"), "customs": ("dogane extra-UE", "non-EU customs"),
-             "language": ("nessuna lingua in comune", "no common language"),
-             "online": ("pochi acquisti online", "little online buying"),
-             "logistics": ("logistica debole", "weak logistics")}
-    if not hard:
-        return (f"Mercato accessibile per una maturità digitale {level_label_it}: vicino e senza barriere rilevanti",
-                f"Accessible for a {level_label_en} digital maturity: near, no major barriers")
-    it = ", ".join(names[h][0] for h in hard)
-    en = ", ".join(names[h][1] for h in hard)
-    if fit >= 0.95:
-        return (f"Mercato impegnativo ({it}) ma alla portata della maturità digitale {level_label_it}",
-                f"Demanding market ({en}) but within reach of a {level_label_en} digital maturity")
-    return (f"Mercato impegnativo per una maturità digitale {level_label_it}: {it}",
-            f"Demanding market for a {level_label_en} digital maturity: {en}")
-
-
-# -- market ranking v2 -------------------------------------------------------
-# (Italian, English) notes on the figures that are model estimates
 ESTIMATE_FINAL_DEMAND = (
     {"figure": "final_demand_2022", "text": "Vendite a consumatori e per investimenti 2022: stima del modello "
                                             "(da OECD ICIO 2022, relazione appresa su WIOD 1995-2011)"},
