@@ -67,6 +67,11 @@ def on_starting(server):
     _start_job_workers(server)
 
 
+def when_ready(server):
+    # with reuse_port the master holds no socket, so gunicorn's own "Listening at:" line names none
+    server.log.info("Listening at: http://%s (each worker on its own SO_REUSEPORT socket)", bind)
+
+
 def post_worker_init(worker):
     """Each web worker loads, verifies and warms its own model before it takes a request (no
     preload: see above), so the first page after a start is as fast as the others."""
