@@ -51,11 +51,15 @@ def test_catalogue_rows_carry_their_facts():
     (ChannelFit("spirits_beer", ("consumption",)), "ARE", {"tiktok-ads"}),   # TikTok: no alcohol ads in MENA
     (ChannelFit("wine", ("consumption",)), "KOR", {"coupang"}),              # Korea: no online alcohol sales
     (ChannelFit("wine", ("consumption",)), "THA", {"lazada"}),               # Lazada: no alcohol cross-border
+    # Norway on Meta's no-alcohol-ads list and on Google's no-alcohol list for Shopping ads
+    (ChannelFit("wine", ("consumption",)), "NOR", {"meta-ads", "google-shopping"}),
+    (ChannelFit("spirits_beer", ("consumption",)), "LTU", {"meta-ads"}),     # Meta: no alcohol ads in Lithuania
     (family_fit("tiles_building"), "DEU", {"faire", "ankorstore"}),   # retail gift wholesale
     (family_fit("textiles"), "FRA", {"faire", "ankorstore"}),
     # footwear machinery (28.94, capital goods): not a DIY consumer marketplace, not business supplies
     (ChannelFit("machinery", ("capital",)), "FRA", {"manomano", "faire", "ankorstore", "amazon-business"}),
-], ids=["wine-USA", "spirits-ARE", "wine-KOR", "wine-THA", "tiles-DEU", "fabrics-FRA", "machinery-FRA"])
+], ids=["wine-USA", "spirits-ARE", "wine-KOR", "wine-THA", "wine-NOR-ads", "spirits-LTU-meta", "tiles-DEU",
+        "fabrics-FRA", "machinery-FRA"])
 def test_no_channel_is_proposed_for_a_product_it_cannot_carry(fit, iso3, barred):
     family = fit.family
     for customer in ("b2b", "b2c", "both"):
