@@ -58,8 +58,12 @@ def test_catalogue_rows_carry_their_facts():
     (family_fit("textiles"), "FRA", {"faire", "ankorstore"}),
     # footwear machinery (28.94, capital goods): not a DIY consumer marketplace, not business supplies
     (ChannelFit("machinery", ("capital",)), "FRA", {"manomano", "faire", "ankorstore", "amazon-business"}),
+    # Parma ham (10.13): Walmart bars refrigerated/perishable food incl. meats; TikTok Shop bars cross-border food
+    (ChannelFit("pork_meat", ("consumption",)), "USA", {"walmart", "tiktok-shop"}),
+    # cheese (10.51): bol bars food that must be chilled or frozen
+    (ChannelFit("dairy", ("consumption",)), "NLD", {"bol"}),
 ], ids=["wine-USA", "spirits-ARE", "wine-KOR", "wine-THA", "wine-NOR-ads", "spirits-LTU-meta", "tiles-DEU",
-        "fabrics-FRA", "machinery-FRA"])
+        "fabrics-FRA", "machinery-FRA", "cured-meat-USA", "dairy-NLD"])
 def test_no_channel_is_proposed_for_a_product_it_cannot_carry(fit, iso3, barred):
     family = fit.family
     for customer in ("b2b", "b2c", "both"):
