@@ -8,7 +8,10 @@ import pandas as pd
 import pytest
 
 from recommender.data import load_table
+from recommender.data.builders import product_evidence as product_evidence_builder
+from recommender.errors import DataError
 from recommender.products import banned_markets, product_evidence, product_for, rules_for
+from recommender.products import rules as rules_module
 from recommender.products.evidence import source_weights
 
 
@@ -146,3 +149,57 @@ def test_product_evidence_names_markets_with_citations_and_can_leave_sources_out
     _, _, used = product_evidence(("footwear_machinery", "textile_machinery", "machinery"))
     assert used in ("footwear_machinery", "textile_machinery", "machinery")
     assert product_evidence(("no_such_key",))[2] is None
+
+
+def _rules_with(tmp_path, monkeypatch, extra: dict) -> Path:
+    """The curated product rules plus one row (``extra`` over a copy of the first *food* row)."""
+    rules = pd.read_csv(product_evidence_builder.RULES, dtype=str, keep_default_na=False)
+    row = rules[rules["product_family"] == "*food*"].iloc[0].to_dict() | extra
+    path = tmp_path / "product_market_rules.csv"
+    pd.concat([rules, pd.DataFrame([row])]).to_csv(path, index=False)
+    monkeypatch.setattr(product_evidence_builder, "RULES", path)
+    return path
+
+
+@pytest.mark.parametrize("extra,reason", [
+    ({"product_family": "wine", "except_families": "pork_meat"}, "only a rule on a group"),
+    ({"except_families": "pork_meat;no_such_family"}, "unknown product families ['no_such_family']"),
+], ids=["not-a-group", "unknown-family"])
+def test_a_group_rule_can_leave_out_only_known_families(tmp_path, monkeypatch, extra, reason):
+    _rules_with(tmp_path, monkeypatch, extra)
+    with pytest.raises(DataError) as err:
+        product_evidence_builder.build(tmp_path, {})
+    assert reason in str(err.value) and "except_families" in str(err.value)
+
+
+def test_a_group_rule_does_not_apply_to_the_families_it_leaves_out(tmp_path, monkeypatch):
+    _rules_with(tmp_path, monkeypatch, {"iso3": "ISL", "except_families": "pork_meat;meat_other"})
+    built = product_evidence_builder.build(tmp_path, {})["product_rules"]
+    assert built.iloc[-1]["except_families"] == "pork_meat;meat_other"
+    monkeypatch.setattr(rules_module, "load_table", lambda name, data_dir=None: built)
+    rules_module._rules.cache_clear()
+    rules_module.rules_for.cache_clear()
+    try:
+        assert "ISL" in rules_module.rules_for("dairy", "food")
+        assert "ISL" not in rules_module.rules_for("pork_meat", "food")
+        assert "ISL" not in rules_module.rules_for("meat_other", "food")
+    finally:
+        rules_module._rules.cache_clear()
+        rules_module.rules_for.cache_clear()
+
+
+def test_meat_for_the_usa_answers_to_the_usda_not_the_fdas_food_rules():
+    """FDA food-facility registration, prior notice and FSVP do not cover USDA-regulated meat and
+    poultry (each exemption sourced in the rule's scope note); FSIS reinspection and, for pork, the
+    Ministry of Health's conditions and approved plants apply instead."""
+    def sources(family):
+        return {r.source_url for r in rules_for(family, "food")["USA"]}
+    fsis = "https://www.fsis.usda.gov/es/node/4065"
+    ham, beef, wine, cheese = sources("pork_meat"), sources("meat_other"), sources("wine"), sources("dairy")
+    fda = {r.source_url for r in load_table("product_rules").query("product_family == '*food*' and iso3 == 'USA'")
+           .itertuples()}
+    assert len(fda) == 3 and not fda & ham and not fda & beef
+    assert fda <= wine and fda <= cheese and fsis not in cheese
+    assert fsis in ham and fsis in beef and any("salute.gov.it" in u for u in ham)
+    for r in rules_for("pork_meat", "food")["USA"]:
+        assert r.kind == "requirement" and r.step_it and r.step_en and 0 < len(r.quote) <= 200

@@ -1,7 +1,9 @@
 """Product-market rules: import bans and heavy requirements (``product_rules``).
 
 A rule applies to a product when its ``product_family`` is the product's
-family, ``*food*`` for any food or drink, or ``*all*``. What it does:
+family, ``*food*`` for any food or drink, or ``*all*`` (a group rule may
+leave families out: ``except_families``, e.g. the FDA's food rules for meat,
+which the USDA regulates instead). What it does:
 
 - ``ban`` and ``animal_health_ban``: the market is excluded for that product
   (never recommended, at any k), listed among the excluded markets with the
@@ -36,6 +38,7 @@ class ProductRule:
     quote: str
     as_of: str
     scope_note: str
+    except_families: frozenset[str] = frozenset()  # families a group rule (*food*, *all*) does not apply to
 
     @property
     def excludes(self) -> bool:
@@ -57,7 +60,8 @@ def _text(v) -> str:
 def _rules(data_dir=None) -> tuple[ProductRule, ...]:
     return tuple(ProductRule(r["product_family"], r["iso3"], r["kind"], r["rule_it"], r["rule_en"],
                              _text(r["step_it"]), _text(r["step_en"]), r["source_title"], r["source_url"],
-                             r["quote"], r["as_of"], _text(r["scope_note"]))
+                             r["quote"], r["as_of"], _text(r["scope_note"]),
+                             frozenset(f for f in _text(r["except_families"]).split(";") if f))
                  for r in load_table("product_rules", data_dir).to_dict("records") if r["kind"] != "lifted")
 
 
@@ -66,6 +70,8 @@ def rules_for(family: str, family_group: str, data_dir=None) -> dict[str, tuple[
     """iso3 -> the rules that apply to a product of ``family`` (in ``family_group``) there."""
     out: dict[str, list[ProductRule]] = {}
     for r in _rules(data_dir):
+        if family in r.except_families:
+            continue
         if r.family == family or r.family == "*all*" or (r.family == "*food*" and family_group == "food"):
             out.setdefault(r.iso3, []).append(r)
     return {k: tuple(v) for k, v in out.items()}

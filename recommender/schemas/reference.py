@@ -184,6 +184,8 @@ class ProductRuleSchema(pa.DataFrameModel):
     quote: Series[str] = pa.Field(str_length={"min_value": 1, "max_value": 200})
     as_of: Series[str] = pa.Field(str_matches=r"^\d{4}(-\d{2}(-\d{2})?)?$")
     scope_note: Series[str] = pa.Field(nullable=True)
+    # families a *food* or *all* rule does not apply to (the reason and its source: scope_note)
+    except_families: Series[str] = pa.Field(nullable=True, str_matches=r"^[a-z_]+(;[a-z_]+)*$")
 
     class Config:
         strict = True

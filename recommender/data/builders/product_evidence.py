@@ -74,8 +74,15 @@ def build(raw_dir: Path, built: dict) -> dict[str, pd.DataFrame]:
             raise DataError(RULES, f"kind must be one of {', '.join(RULE_KINDS)}", row=line, column="kind")
         if r["kind"] in ("requirement", "monopoly") and not (r["step_it"] and r["step_en"]):
             raise DataError(RULES, "a requirement names its step (step_it, step_en)", row=line, column="step_it")
+        excepted = [f for f in r["except_families"].split(";") if f]
+        if excepted and r["product_family"] not in RULE_GROUPS:
+            raise DataError(RULES, "only a rule on a group (*food*, *all*) can leave families out", row=line,
+                            column="except_families")
+        unknown = sorted(set(excepted) - families)
+        if unknown:
+            raise DataError(RULES, f"unknown product families {unknown}", row=line, column="except_families")
     for df, cols in ((dest, ("hs_prefixes", "area", "value_or_share")),
-                     (rules, ("hs_prefixes", "step_it", "step_en", "scope_note"))):
+                     (rules, ("hs_prefixes", "step_it", "step_en", "scope_note", "except_families"))):
         for col in cols:
             df[col] = df[col].replace("", None)
     dest = apply_trends(dest, "product", "product_family")
