@@ -10,7 +10,8 @@ the same noise all district-specific, truth contradicting the prior), with
 
 Prints the table, writes docs/outcome_learning_curves.md (the next trained
 model's card includes it) and the README block between the
-``outcomes:start/end`` markers. Takes about 27 minutes on 2 cores (5 simulations per scenario);
+``outcomes:start/end`` markers. Takes about 12 minutes on 2 cores with ``--max-outcomes 10000`` and
+over an hour with the 100,000 checkpoint (5 simulations per scenario);
 ``--scenario`` runs one or a few scenarios and ``--noise-scale`` scales the truth's noise; both only print.
 
     .venv/bin/python benchmarks/outcome_learning_curves.py [--max-outcomes 100000] [--explore 0.1] [--scenario aligned] [--noise-scale 0.5]
@@ -63,25 +64,31 @@ def table(runs: pd.DataFrame, explore: float, seeds: int, seconds: float, noise_
              "oracle's (recall@10 / graded NDCG@10; summed over the simulations, 95% bootstrap interval over "
              "them); *of its gain from the outcomes* divides by the oracle's gain beyond where it already "
              "stands with no outcome at all (what knowing the truth's fixed part gives it before any trial "
-             "is no lesson of the outcomes); \"–\" where the oracle gained less than 10 points.", "",
+             "is no lesson of the outcomes); *of the feature-limited oracle's* divides by the gain of the same "
+             "posterior knowing, instead of the truth's fixed part, only the best linear function of the market "
+             "model's score and parts (fitted on the hidden truth): what a learner with the service's own "
+             "information could reach (recommender/outcomes/simulator.py, feature_limited_truth); "
+             "\"–\" where the oracle gained less than 10 points.", "",
              "| scenario | outcomes | " + " | ".join(label for _, label in GAPS)
              + " | truth's top 10 ever tried | Bayes oracle: recall@10 / graded NDCG@10 / success"
-             " | share of the oracle's gain | of its gain from the outcomes"
+             " | share of the oracle's gain | of its gain from the outcomes | of the feature-limited oracle's"
              " | naive counter: recall@10 / graded NDCG@10 / success |",
-             "|---|---|" + "---|" * (len(GAPS) + 5)]
+             "|---|---|" + "---|" * (len(GAPS) + 6)]
     start = runs[(runs["method"] == "oracle") & (runs["outcomes"] == 0)].set_index(["scenario", "seed"])
     for (scenario, n), g in runs[runs["outcomes"] > 0].groupby(["scenario", "outcomes"], sort=False):
-        learned, naive, oracle = (g[g["method"] == m].set_index("seed") for m in ("learned", "naive", "oracle"))
+        learned, naive, oracle, limited = (g[g["method"] == m].set_index("seed")
+                                           for m in ("learned", "naive", "oracle", "oracle_limited"))
         tried, _ = mean_ci(learned["tried@10"])
         ahead = start.loc[scenario]
         seeds = learned.index
         shares = [ratio_ci(learned[f"gap_closed_{m}"], oracle.loc[seeds, f"gap_closed_{m}"]) for m in PAIRED]
         taught = [ratio_ci(learned[f"gap_closed_{m}"],
                            oracle.loc[seeds, f"gap_closed_{m}"] - ahead.loc[seeds, f"gap_closed_{m}"]) for m in PAIRED]
+        feasible = [ratio_ci(learned[f"gap_closed_{m}"], limited.loc[seeds, f"gap_closed_{m}"]) for m in PAIRED]
         lines.append(f"| {scenario} | {n:,} | " + " | ".join(signed_pct(learned[f"gap_closed_{m}"]) for m, _ in GAPS)
                      + f" | {tried:.2f} | "
                      + " / ".join(signed_pct(oracle[f"gap_closed_{m}"]) for m in SHORT) + " | "
-                     + " / ".join(shares) + " | " + " / ".join(taught) + " | "
+                     + " / ".join(shares) + " | " + " / ".join(taught) + " | " + " / ".join(feasible) + " | "
                      + " / ".join(signed_pct(naive[f"gap_closed_{m}"]) for m in SHORT) + " |")
     lines += ["", "Levels (means over the simulations): no learning, and the outcome model and the Bayes oracle at the largest number "
                   "of outcomes, against the truth's own top 10.", "",
@@ -91,11 +98,14 @@ def table(runs: pd.DataFrame, explore: float, seeds: int, seconds: float, noise_
         none = g[(g["method"] == "none") & (g["outcomes"] == 0)].mean(numeric_only=True)
         last = g[(g["method"] == "learned") & (g["outcomes"] == top)].mean(numeric_only=True)
         best = g[(g["method"] == "oracle") & (g["outcomes"] == top)].mean(numeric_only=True)
+        feasible = g[(g["method"] == "oracle_limited") & (g["outcomes"] == top)].mean(numeric_only=True)
         lines.append(f"| {scenario} | no learning | " + " | ".join(f"{none[m]:.3f}" for m, _ in GAPS) + " |")
         lines.append(f"| {scenario} | outcome model, {top:,} outcomes | "
                      + " | ".join(f"{last[m]:.3f}" for m, _ in GAPS) + " |")
         lines.append(f"| {scenario} | Bayes oracle, {top:,} outcomes | "
                      + " | ".join(f"{best[m]:.3f}" for m, _ in GAPS) + " |")
+        lines.append(f"| {scenario} | feature-limited Bayes oracle, {top:,} outcomes | "
+                     + " | ".join(f"{feasible[m]:.3f}" for m, _ in GAPS) + " |")
         lines.append(f"| {scenario} | truth | 1 | 1 | 1 | {none['best_success@10']:.3f} |")
     return "\n".join(lines)
 
@@ -115,9 +125,6 @@ def main() -> int:
     p.add_argument("--noise-scale", type=float, default=1.0,
                    help="multiply the truth's noise scales (σ_s, σ_d) by this: how the figures depend on the "
                         "noise assumed; the table is then printed, not written")
-    p.add_argument("--fit-prior-sd", action="store_true",
-                   help="the outcome model's prior sd of δ fitted by marginal likelihood instead of 1 (the "
-                        "comparison); the table is then printed, not written")
     p.add_argument("--no-write", action="store_true")
     args = p.parse_args()
     rec = Recommender(load_current())
@@ -126,13 +133,11 @@ def main() -> int:
     t = time.perf_counter()
     runs = pd.concat([learning_curves(rec, units, SimulationConfig(scenario=s, explore_share=args.explore,
                                                                   checkpoints=checkpoints, random_state=seed,
-                                                                  truth=_noise(s, args.noise_scale),
-                                                                  part_weight_prior_sd=None if args.fit_prior_sd
-                                                                  else 1.0)).assign(seed=seed)
+                                                                  truth=_noise(s, args.noise_scale))).assign(seed=seed)
                       for s in (args.scenario or SCENARIOS) for seed in range(args.seeds)], ignore_index=True)
     text = table(runs, args.explore, args.seeds, time.perf_counter() - t, args.noise_scale)
     print(text)
-    if not args.no_write and not args.scenario and args.noise_scale == 1.0 and not args.fit_prior_sd:
+    if not args.no_write and not args.scenario and args.noise_scale == 1.0:
         (ROOT / "docs").mkdir(exist_ok=True)
         (ROOT / "docs" / "outcome_learning_curves.md").write_text(text + "\n")
         write_block(ROOT / "README.md", START, END, text)

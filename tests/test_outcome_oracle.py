@@ -55,3 +55,36 @@ def test_the_oracle_serves_what_it_learned_and_is_scored_against_the_truth():
     trials = pd.DataFrame({"unit": "a", "market": "CCC", "success": [1] * 12 + [0] * 3})
     after = evaluate_oracle(hidden, trials, k=1).iloc[0]
     assert after["recall@10"] == 1.0 and after["success@10"] == pytest.approx(0.6)
+
+
+def _limited_case(rec, make_fixed):
+    """Six units' truths with fixed part ``make_fixed(parts, market)``, and the feature-limited one."""
+    from recommender.outcomes.simulator import feature_limited_truth, simulation_units
+    from recommender.validate import district_units
+    units = simulation_units(rec, district_units()[:6])
+    fixed = {}
+    for u in units:
+        parts = rec.prior_parts(u["profile"])
+        fixed[u["district"] + "|" + u["division"]] = pd.Series({m: make_fixed(p, m) for m, p in parts.items()})
+    hidden = HiddenTruth({k: 1 / (1 + np.exp(-v)) for k, v in fixed.items()}, fixed,
+                         {u["district"] + "|" + u["division"]: u["sector"] for u in units}, 0.6, 0.45)
+    return hidden, feature_limited_truth(rec, units, hidden)
+
+
+def test_the_feature_limited_oracle_knows_a_fixed_part_the_parts_can_express(rec):
+    # test data: a fixed part linear in the log score and the parts is known exactly, no noise added
+    hidden, limited = _limited_case(
+        rec, lambda p, m: -2.0 + 0.5 * np.log(max(p["score"], 1e-3)) + 1.5 * p["evidence"])
+    for unit, series in hidden.fixed.items():
+        assert np.allclose(limited.fixed[unit], series, atol=1e-8)
+    assert limited.sigma_sector == pytest.approx(0.6) and limited.sigma_district == pytest.approx(0.45)
+    assert limited.success is hidden.success  # the truth it is scored against is unchanged
+
+
+def test_the_feature_limited_oracle_counts_what_the_parts_cannot_say_as_noise(rec):
+    # test data: a fixed part that depends only on the market's name, which no part says, the same in
+    # every district: what a sector's districts share, so it adds to the sector's noise
+    bumps = {}
+    rng = np.random.default_rng(0)
+    _, limited = _limited_case(rec, lambda p, m: bumps.setdefault(m, float(rng.normal(0, 1))))
+    assert limited.sigma_sector > 0.9 and limited.sigma_district < 0.6

@@ -1,12 +1,12 @@
 """The outcome model: success rates learned from trials, shrunk toward the prior.
 
-Markets: a trial's *expected* successes come from the market model's prior
-score when the market was shown, calibrated once on all trials
-(``P(success | tried) ≈ exp(a) · score^β``, see
-:func:`~recommender.outcomes.shrinkage.fit_scale`). Each cell's lift
+Markets: a trial's *expected* success comes from the market model's prior
+score when the market was shown, calibrated on the logit scale
+(``logit P(success | tried) = c + b·log score + δ_sector·parts``, see
+:func:`~recommender.outcomes.shrinkage.fit_success_logit`). Each cell's lift
 (observed / expected, gamma-Poisson posterior) is shrunk in two levels::
 
-    national  (sector, market)            toward 1 (the market model is right)
+    national  (sector, market)            toward 1 (the calibrated prior is right)
     local     (sector, locality, market)  toward its national lift
 
 The national level hears each locality with weight κ_local / (κ_local + E):
@@ -16,14 +16,16 @@ so a district moves first where its own firms sold or failed, the same
 sector elsewhere moves less (only through the national level), and another
 sector does not move at all.
 
-Before the cells, the outcomes re-weigh the score's parts per sector: the
-expected success becomes ``exp(a)·score^β·exp(δ·parts)`` with δ fitted on the
-sector's k-anonymous cells (see :func:`~recommender.outcomes.shrinkage.fit_part_weights`,
-δ ~ N(0, 1)). A lift is tied to one market, so it cannot reach a market nobody
-tried; δ can: when a sector's firms keep selling where, say, Italy sells
-little, every such market rises. The served score is ``prior score ×
-(exp(δ·parts) × local lift)^(1/β)``: with no trials δ is 0, every lift is
-exactly 1 and the ranking is the market model's.
+The calibration also re-weighs the score's parts per sector (δ, fitted on the
+trials of the sector's k-anonymous cells, δ ~ N(0, 1)). A lift is tied to one
+market, so it cannot reach a market nobody tried; δ can: when a sector's firms
+keep selling where, say, Italy sells little, every such market rises. The
+served order is the expected success ``q(score, parts) × local lift``, shown on
+the score's scale through the Poisson calibration ``exp(a)·score^β``
+(:func:`~recommender.outcomes.shrinkage.fit_scale`): score ``prior score ×
+(re-weighting × lift)^(1/β)`` with re-weighting ``q / (exp(a)·score^β)``. With
+no trials nothing is calibrated, every lift is exactly 1 and the ranking is the
+market model's.
 
 Channels: the prior is today's rule score times Eurostat's share of Italian
 enterprises of the firm's size class with e-sales to the EU or the rest of
@@ -36,7 +38,7 @@ its own trials plus, per cell, the aggregate of the other Chambers' trials
 only when those come from at least ``k_anonymity`` (5) distinct firms; the
 shared view (no Chamber, or a Chamber with no trials) uses only cells with at
 least ``k_anonymity`` firms. Rows never cross Chambers; the fitted scalars
-(a, β, κ) are pooled over all trials.
+(a, β, c, b, κ) are pooled over all trials.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ CHANNEL_LEVELS = {"channel_sector": (C.CHANNEL, C.SECTOR),
 KEY_COLUMNS = (C.SECTOR, C.LOCALITY, C.MARKET, C.CHANNEL, C.MATURITY_LEVEL, C.SIZE_CLASS)
 COUNT_COLUMNS = ("S", "E", "trials", "successes", "firms", "firms_sold", "first_year", "last_year")
 CELL_COLUMNS = ("view", "kind", "level", *KEY_COLUMNS, *COUNT_COLUMNS, "lift", "var")
+MIN_CALIBRATION_TRIALS = 20  # market trials needed for the calibration on the logit scale
 DEFAULT_SIZE = "10-49"  # Eurostat has no micro-firm (1-9) rows for Italy; unknown size uses small firms
 
 
@@ -91,24 +94,29 @@ class OutcomeModel:
     kappa_default : prior weight (expected successes) when too few cells to fit it.
     min_cells : informative cells needed to fit κ of a level.
     channel_base : :func:`channel_base` (Eurostat) for the channel prior; None = 1.
-    part_weight_prior_sd : sd of the prior on δ, the re-weighting of the score's parts;
-        None = fitted by marginal likelihood (see ``shrinkage.fit_part_weights``).
+    part_weight_prior_sd : sd of the prior on δ, the re-weighting of the score's parts.
+    calibration_effect_sd : sd of the sector-market and district-market effects the
+        calibration holds apart (``shrinkage.fit_success_logit``).
     random_state : unused by the closed-form fit; kept for the estimator convention.
 
-    Learned state: ``scale_`` (a, β and how), ``part_weights_`` (per sector, δ of
-    the score's parts and how), ``channel_scale_``, ``kappa_``
+    Learned state: ``scale_`` (a, β and how: the Poisson calibration, which maps expected
+    success back to the score's scale), ``calibration_`` (c, b and how: the calibration on
+    the logit scale the lifts are measured against; None with too few trials),
+    ``part_weights_`` (per sector, δ of the score's parts and how), ``channel_scale_``, ``kappa_``
     (per level, with how), ``cells_`` (one row per view and cell, with lift and
     posterior variance, the parent's uncertainty included), ``counts_`` (what it learned from).
     """
 
     def __init__(self, k_anonymity: int = 5, kappa_default: float = 5.0, min_cells: int = 10,
                  channel_base: dict | None = None,
-                 part_weight_prior_sd: float | None = shrinkage.PART_WEIGHT_PRIOR_SD, random_state: int = 0):
+                 part_weight_prior_sd: float = shrinkage.PART_WEIGHT_PRIOR_SD,
+                 calibration_effect_sd: tuple[float, float] = shrinkage.CALIBRATION_EFFECT_SD, random_state: int = 0):
         self.k_anonymity = k_anonymity
         self.kappa_default = kappa_default
         self.min_cells = min_cells
         self.channel_base = channel_base
         self.part_weight_prior_sd = part_weight_prior_sd
+        self.calibration_effect_sd = (float(calibration_effect_sd[0]), float(calibration_effect_sd[1]))
         self.random_state = random_state
 
     # -- fitting -------------------------------------------------------------
@@ -129,35 +137,57 @@ class OutcomeModel:
         return pd.concat([markets.assign(kind=MARKET), channels.assign(kind=CHANNEL)], ignore_index=True)
 
     def _reweigh_parts(self, t: pd.DataFrame) -> pd.DataFrame:
-        """Per sector, how much more or less each part of the market score should weigh (δ, see
-        :func:`~recommender.outcomes.shrinkage.fit_part_weights`), fitted on the k-anonymous market
-        cells only (at least ``k_anonymity`` distinct firms: the aggregates any Chamber may learn
-        from), and each market trial's expectation multiplied by ``exp(δ · parts)``.
+        """Each market trial's expected success from the calibration on the logit scale
+        (:func:`~recommender.outcomes.shrinkage.fit_success_logit`): ``logit q = c + b·log(prior)
+        + δ_sector·parts`` with the sector-market and district-market effects held apart, so that
+        what the loop chose to show (the markets that sold before) does not bias c, b and δ.
 
-        The cells' lifts then say what the re-weighted prior still misses. Unlike a lift, δ
-        reaches the markets nobody tried yet: if the firms of a sector keep selling where Italy
-        sells little, every such market rises, not just the ones tried."""
-        self.part_weights_ = {}
-        markets = t[(t["kind"] == MARKET) & t[list(PART_COLUMNS)].notna().all(axis=1)]
-        if markets.empty:
+        δ, how much more or less each part of the market score should weigh, is learned per
+        sector from the trials of k-anonymous market cells only (at least ``k_anonymity``
+        distinct firms: the aggregates any Chamber may learn from), and only in a sector with at
+        least ``min_cells`` of them; elsewhere it is 0. The cells' lifts then say what the
+        calibrated prior still misses. Unlike a lift, δ reaches the markets nobody tried yet: if
+        the firms of a sector keep selling where Italy sells little, every such market rises.
+        With too few trials (or no success or no failure yet) the Poisson calibration stands."""
+        self.part_weights_, self.calibration_ = {}, None
+        markets = t[t["kind"] == MARKET]
+        y = markets[C.SUCCESS].astype(float)
+        if len(markets) < MIN_CALIBRATION_TRIALS or y.min() == y.max():
             return t
-        cells = markets.groupby([C.SECTOR, C.LOCALITY, C.MARKET], dropna=False).agg(
-            S=(C.SUCCESS, "sum"), E=("E", "sum"), firms=(C.FIRM, "nunique"),
-            **{c: (c, "mean") for c in PART_COLUMNS}).reset_index()
-        cells = cells[cells["firms"] >= self.k_anonymity]
-        t = t.copy()
+        parts = markets[list(PART_COLUMNS)].astype(float)
+        complete = parts.notna().all(axis=1)
+        cell = (markets[C.SECTOR].astype(str) + "|" + markets[C.LOCALITY].astype(str) + "|"
+                + markets[C.MARKET].astype(str))
+        anonymous = complete & (markets.groupby(cell)[C.FIRM].transform("nunique") >= self.k_anonymity)
+        cells_per_sector = cell[anonymous].groupby(markets.loc[anonymous, C.SECTOR]).nunique()
+        learns = markets[C.SECTOR].map(cells_per_sector).fillna(0).to_numpy() >= self.min_cells
+        sectors = sorted(markets[C.SECTOR].unique())
+        code = markets[C.SECTOR].map({s: i for i, s in enumerate(sectors)}).to_numpy()
+        X = parts.fillna(0.0).to_numpy(float)
+        log_prior = np.log(np.clip(markets[C.PRIOR_SCORE].astype(float).to_numpy(), 1e-3, None))
+        c, b, delta = shrinkage.fit_success_logit(
+            y, log_prior, X * (anonymous.to_numpy() & learns)[:, None], code,
+            pd.factorize(markets[C.SECTOR].astype(str) + "|" + markets[C.MARKET].astype(str))[0],
+            pd.factorize(cell)[0], self.part_weight_prior_sd, self.calibration_effect_sd)
+        q = shrinkage.logit_success(c, b, log_prior, (X * delta[code]).sum(axis=1))
+        # the served score: the expected success on the prior's scale, exp(a)·prior ∝ q on average
+        a = float(np.log(q.sum() / np.exp(log_prior).sum()))
+        self.calibration_ = {"c": c, "b": b, "a": a, "how": (
+            f"logistic mixed model over {len(markets)} market trials: b ~ N{shrinkage.CALIBRATION_SLOPE_PRIOR}, "
+            f"sector-market and district-market effects sd {self.calibration_effect_sd}")}
         registry = C.PART_PREFIX + C.REGISTRY_PART
-        for sector, g in cells.groupby(C.SECTOR, sort=True):
-            # the registry part only where some market had registry evidence (else it says nothing)
-            cols = [c for c in PART_COLUMNS if c != registry or (g[c] != 0).any()]
-            delta, how = shrinkage.fit_part_weights(g["S"], g["E"], g[cols], self.min_cells,
-                                                    self.part_weight_prior_sd)
-            if not np.any(delta):
+        for i, sector in enumerate(sectors):
+            mine = (code == i) & anonymous.to_numpy()
+            if not learns[code == i].any():
                 continue
-            self.part_weights_[sector] = {"weights": {c[len(C.PART_PREFIX):]: round(float(d), 4)
-                                                      for c, d in zip(cols, delta)}, "how": how}
-            rows = markets.index[markets[C.SECTOR] == sector]
-            t.loc[rows, "E"] *= np.exp(markets.loc[rows, cols].to_numpy(float) @ delta)
+            # the registry part only where some market had registry evidence (else it says nothing)
+            cols = [j for j, col in enumerate(PART_COLUMNS) if col != registry or (X[mine, j] != 0).any()]
+            self.part_weights_[sector] = {
+                "weights": {PART_COLUMNS[j][len(C.PART_PREFIX):]: round(float(delta[i, j]), 4) for j in cols},
+                "how": (f"logistic MAP over {int(cells_per_sector.get(sector, 0))} cells of at least "
+                        f"{self.k_anonymity} firms, δ ~ N(0, {self.part_weight_prior_sd}²)")}
+        t = t.copy()
+        t.loc[markets.index, "E"] = q
         return t
 
     @staticmethod
@@ -309,4 +339,4 @@ class OutcomeModel:
     def params(self) -> dict:
         """The fitted scalars (for the manifest and the adjuster)."""
         return {"k_anonymity": self.k_anonymity, "scale": self.scale_, "channel_scale": self.channel_scale_,
-                "kappa": self.kappa_, "part_weights": self.part_weights_}
+                "kappa": self.kappa_, "part_weights": self.part_weights_, "calibration": self.calibration_}

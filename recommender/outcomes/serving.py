@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from recommender import columns as C
@@ -38,6 +39,9 @@ class Lift:
     value: float                  # posterior mean lift (the served score is prior × value^(1/β))
     variance: float               # its posterior variance (exploration)
     evidence: tuple[Evidence, ...]  # the cells it rests on, most specific first (empty: prior only)
+
+
+PRIOR_FLOOR = 1e-3  # a prior score is taken as at least this (as the calibration's fit does)
 
 
 class Cell(NamedTuple):
@@ -74,6 +78,12 @@ class OutcomeAdjuster:
         self.learned_from = learned_from or {}
         self.kappa = {level: v["kappa"] for level, v in params["kappa"].items()}
         self.part_weights = {sector: v["weights"] for sector, v in (params.get("part_weights") or {}).items()}
+        self.calibration = params.get("calibration")  # None: a version fitted before the logit calibration
+        # the served score is prior × (re-weighting × lift)^(1/β): the order of the expected success.
+        # With the logit calibration β is 1 (the score is the expected success on the prior's scale:
+        # the Poisson β, which can be ~0.1 where the prior says little, would raise it to the 10th power)
+        self.beta = 1.0 if self.calibration is not None else float(params["scale"]["beta"])
+        self._base_a = float(self.calibration["a"] if self.calibration is not None else params["scale"].get("a", 0.0))
         cells = cells[cells["kind"].isin((MARKET, CHANNEL))]  # registry rows: recommender.outcomes.registry_lifts
         self.views = frozenset(int(v) for v in cells["view"].unique())
         self._national: dict[tuple, dict[str, Cell]] = {}
@@ -108,15 +118,53 @@ class OutcomeAdjuster:
         return ((view, sector) in self._national or (SHARED_VIEW, sector) in self._national
                 or sector in self.part_weights)
 
-    def reweighting(self, sector: str, parts) -> float:
-        """The factor on a market's expected success from the sector's re-weighted score parts,
-        ``exp(δ · parts)`` (``parts``: a mapping with the score's parts); 1 if none were learned.
-        Fitted on k-anonymous cells only, so the same for every view."""
+    def reweighs(self, view: int, sector: str) -> bool:
+        """Whether the sector's markets get a re-weighting factor: where outcomes adjust them at all
+        and the version has a calibration on the logit scale or δ for the sector."""
+        return self.has_market_cells(view, sector) and (self.calibration is not None or sector in self.part_weights)
+
+    def _part_term(self, sector: str, parts) -> float:
+        """δ · parts for the sector (0 without δ; a part missing or unknown counts 0: a market
+        without registry evidence has registry part 0)."""
         weights = self.part_weights.get(sector)
         if not weights:
-            return 1.0
-        # a market without registry evidence has registry part 0 (factor 1)
-        return float(math.exp(sum(d * float(parts.get(p, 0.0)) for p, d in weights.items())))
+            return 0.0
+        total = 0.0
+        for p, d in weights.items():
+            value = parts.get(p, 0.0)
+            if value is not None and value == value:  # NaN: a trial logged without its parts
+                total += d * float(value)
+        return total
+
+    def base_success(self, prior) -> np.ndarray:
+        """``exp(a)·prior^β``: the expected success the served score is proportional to
+        (``a`` and β = 1 of the calibration on the logit scale; the Poisson calibration's for older
+        versions). The re-weighting is relative to it."""
+        log_prior = np.log(np.clip(np.asarray(prior, float), PRIOR_FLOOR, None))
+        return np.exp(self._base_a + self.beta * log_prior)
+
+    def reweighting(self, sector: str, parts, prior: float) -> float:
+        """The factor on :meth:`base_success`: the calibration on the logit scale with the
+        sector's δ, ``q(prior, parts) / (exp(a)·prior)`` (``parts``: a mapping with the score's
+        parts; ``prior``: the prior score the trial would log, registry factor included), so that
+        prior × factor × lift orders markets by their expected success. Versions fitted before that
+        calibration: ``exp(δ · parts)``. Fitted on k-anonymous cells only, so the same for every view."""
+        term = self._part_term(sector, parts)
+        if self.calibration is None:
+            return float(math.exp(term))
+        log_prior = math.log(max(float(prior), PRIOR_FLOOR))
+        q = float(shrinkage.logit_success(self.calibration["c"], self.calibration["b"], log_prior, term))
+        return q / math.exp(self._base_a + log_prior)
+
+    def part_effect(self, sector: str, parts, prior: float) -> float:
+        """What the sector's δ alone does to the market's expected success (the factor the reason
+        says): ``q(prior, parts) / q(prior, no re-weighting)``; ``exp(δ · parts)`` for older versions."""
+        term = self._part_term(sector, parts)
+        if self.calibration is None:
+            return float(math.exp(term))
+        log_prior = math.log(max(float(prior), PRIOR_FLOOR))
+        c, b = self.calibration["c"], self.calibration["b"]
+        return float(shrinkage.logit_success(c, b, log_prior, term) / shrinkage.logit_success(c, b, log_prior))
 
     def _market_cells(self, view: int, sector: str, locality: str | None) -> tuple[dict, dict]:
         """(national, local) cells per market of a view. A Chamber's view holds only the markets

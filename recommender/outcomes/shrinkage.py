@@ -110,53 +110,77 @@ def fit_scale(success, prior_score, min_trials: int = 20, beta_bounds: tuple[flo
     return float(res.x[0]), float(res.x[1]), f"Poisson MAP over {n:.0f} trials, β ~ N(1, {BETA_PRIOR_SD}²)"
 
 
-# δ ~ Normal(0, sd²): a part moving from 0 to 1 changes the expected sales by e^δ. sd 1 by default,
-# picked on the labelled simulation (3 simulations per value, 10,000 outcomes, share of the recall@10
-# gap closed): sd 0.5 / 1 / 2 -> aligned +20 / +22 / +20 %, disagree +27 / +40 / +54 %; 1 never costs
-# where the prior is right (2 did at 1,000 outcomes). ``prior_sd=None`` fits it instead by marginal
-# likelihood among PART_WEIGHT_PRIOR_SDS: compared on the simulation (README), it did not do better
-# (5 simulations, 10,000 outcomes: +15 % vs +18 % of the recall gap; at 1,000 on the 8-unit test
-# scenario, worse in 3 of 4 simulations), so it is not the default.
+# δ ~ Normal(0, sd²): a part moving from 0 to 1 changes the odds of a sale by e^δ. sd 1: on the
+# labelled simulation (3 simulations, 10,000 outcomes, share of the Bayes oracle's recall gain) sd 2
+# did worse where the prior is right; the Poisson re-weighting this calibration replaced was picked
+# the same way (sd 0.5 / 1 / 2), and fitting its sd by marginal likelihood did not do better.
 PART_WEIGHT_PRIOR_SD = 1.0
-PART_WEIGHT_PRIOR_SDS = (0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 
 
-def _part_weights_map(S, E, X, prior_sd: float) -> tuple[np.ndarray, float]:
-    """(δ MAP, Laplace log marginal likelihood of S) under δ ~ N(0, prior_sd² I), up to a
-    constant that does not depend on prior_sd."""
-    p = X.shape[1]
-
-    def objective(d):
-        mu = E * np.exp(X @ d)
-        return float(mu.sum() - S @ (X @ d) + d @ d / (2 * prior_sd ** 2)), X.T @ (mu - S) + d / prior_sd ** 2
-
-    res = optimize.minimize(objective, np.zeros(p), jac=True, method="L-BFGS-B")
-    d = res.x
-    mu = E * np.exp(X @ d)
-    hessian = X.T @ (mu[:, None] * X) + np.eye(p) / prior_sd ** 2
-    # log p(S | δ̂) + log N(δ̂ | 0, sd²) + p/2 log 2π - 1/2 log|H|   (log S! dropped: the same for every sd)
-    evidence = (float(S @ np.log(mu) - mu.sum()) - float(d @ d) / (2 * prior_sd ** 2) - p * np.log(prior_sd)
-                - 0.5 * float(np.linalg.slogdet(hessian)[1]))
-    return d, evidence
+# The calibration on the logit scale (see fit_success_logit): the sd of the sector-market and of the
+# district-market effects it holds apart from the fixed part, and the prior on the slope b.
+CALIBRATION_EFFECT_SD = (0.5, 0.5)
+CALIBRATION_SLOPE_PRIOR = (1.0, 0.25)
 
 
-def fit_part_weights(S, E, X, min_cells: int = 10, prior_sd: float | None = PART_WEIGHT_PRIOR_SD
-                     ) -> tuple[np.ndarray, str]:
-    """How much each part of the market score should weigh more (δ_j > 0) or less than the
-    market model says, from the cells' outcomes: ``S ~ Poisson(E · exp(X δ))`` with
-    ``δ ~ Normal(0, prior_sd²)``, maximum a posteriori (``X``: one row of parts, in [0, 1],
-    per cell; ``E``: the calibrated prior's expected successes). ``prior_sd`` None: fitted by
-    Laplace-approximated marginal likelihood among :data:`PART_WEIGHT_PRIOR_SDS` (empirical
-    Bayes, as κ is for the lifts; compared, not the default: see above). δ = 0 is the market model as it is; with fewer than
-    ``min_cells`` informative cells δ stays 0. Returns (δ, how)."""
-    S, E, X = np.asarray(S, float), np.asarray(E, float), np.asarray(X, float)
-    keep = (E > 0) & np.isfinite(X).all(axis=1)
-    if keep.sum() < min_cells:
-        return np.zeros(X.shape[1]), f"none ({int(keep.sum())} informative cells < {min_cells})"
-    S, E, X = S[keep], E[keep], X[keep]
-    if prior_sd is not None:
-        return _part_weights_map(S, E, X, prior_sd)[0], f"Poisson MAP over {int(keep.sum())} cells, δ ~ N(0, {prior_sd}²)"
-    fits = {sd: _part_weights_map(S, E, X, sd) for sd in PART_WEIGHT_PRIOR_SDS}
-    sd = max(PART_WEIGHT_PRIOR_SDS, key=lambda v: fits[v][1])
-    return fits[sd][0], (f"Poisson MAP over {int(keep.sum())} cells, δ ~ N(0, {sd}²), sd by marginal likelihood "
-                         f"(Laplace) among {PART_WEIGHT_PRIOR_SDS[0]}-{PART_WEIGHT_PRIOR_SDS[-1]}")
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def fit_success_logit(success, log_prior, X, sector, national, local, part_sd: float = PART_WEIGHT_PRIOR_SD,
+                      effect_sd: tuple[float, float] = CALIBRATION_EFFECT_SD,
+                      slope_prior: tuple[float, float] = CALIBRATION_SLOPE_PRIOR) -> tuple[float, float, np.ndarray]:
+    """P(success | tried) on the logit scale, from the trials (one row each)::
+
+        logit q = c + b·log(prior score) + δ_sector · parts + u(sector, market) + v(sector, locality, market)
+
+    a logistic mixed model, solved for its joint posterior mode (penalised likelihood) with
+    b ~ N(``slope_prior``), δ ~ N(0, ``part_sd``²) per sector and part, u ~ N(0, sd_n²) and
+    v ~ N(0, sd_l²) (``effect_sd``). ``sector``, ``national`` and ``local``: integer codes of each
+    trial's sector, (sector, market) and (sector, locality, market) (0..n-1); ``X``: the trial's
+    parts, zero where they must not inform δ.
+
+    Why the effects: what the loop shows depends on what was sold before, so the markets tried
+    most are the ones whose own effect turned out good; without u and v those successes would be
+    read as the parts' doing and δ (and b) would be biased toward "the parts matter less". With the
+    effects in the likelihood the selection on past outcomes is ignorable. The logit scale, not the
+    log: the chance of a sale saturates (the first markets sell to more than half of the firms
+    that try), and a multiplicative model fitted there flattens what it learns for the markets
+    below. Returns (c, b, δ per sector as rows); the effects themselves are dropped (the lifts of
+    :mod:`recommender.outcomes.model` estimate them with their k-anonymous views)."""
+    y = np.asarray(success, float)
+    ls = np.asarray(log_prior, float)
+    X = np.asarray(X, float)
+    sector, national, local = (np.asarray(a, np.int64) for a in (sector, national, local))
+    n_sec, p = int(sector.max()) + 1, X.shape[1]
+    n_nat, n_loc = int(national.max()) + 1, int(local.max()) + 1
+    n_d = n_sec * p
+    sd_n, sd_l = effect_sd
+    b0, b_sd = slope_prior
+
+    def objective(theta):
+        c, b = theta[0], theta[1]
+        D = theta[2:2 + n_d].reshape(n_sec, p)
+        u, v = theta[2 + n_d:2 + n_d + n_nat], theta[2 + n_d + n_nat:]
+        eta = c + b * ls + (X * D[sector]).sum(axis=1) + u[national] + v[local]
+        value = (float(np.logaddexp(0.0, eta).sum() - y @ eta) + (b - b0) ** 2 / (2 * b_sd ** 2)
+                 + float((D ** 2).sum()) / (2 * part_sd ** 2) + float(u @ u) / (2 * sd_n ** 2)
+                 + float(v @ v) / (2 * sd_l ** 2))
+        r = _sigmoid(eta) - y
+        grad_d = np.zeros((n_sec, p))
+        np.add.at(grad_d, sector, r[:, None] * X)
+        grad = np.concatenate([[r.sum(), r @ ls + (b - b0) / b_sd ** 2], (grad_d + D / part_sd ** 2).ravel(),
+                               np.bincount(national, r, n_nat) + u / sd_n ** 2,
+                               np.bincount(local, r, n_loc) + v / sd_l ** 2])
+        return value, grad
+
+    theta = np.zeros(2 + n_d + n_nat + n_loc)
+    theta[0], theta[1] = float(np.log((y.mean() + 1e-3) / (1 - y.mean() + 1e-3)) - b0 * ls.mean()), b0
+    res = optimize.minimize(objective, theta, jac=True, method="L-BFGS-B", options={"maxiter": 5000},
+                            bounds=[(None, None), (0.05, 10.0)] + [(None, None)] * (len(theta) - 2))
+    return float(res.x[0]), float(res.x[1]), res.x[2:2 + n_d].reshape(n_sec, p)
+
+
+def logit_success(c: float, b: float, log_prior, part_term=0.0):
+    """P(success | tried) of :func:`fit_success_logit` for a prior score's log and δ · parts."""
+    return _sigmoid(c + b * np.asarray(log_prior, float) + np.asarray(part_term, float))

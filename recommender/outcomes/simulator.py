@@ -32,7 +32,11 @@ the model must survive. Nothing it produces is shipped or stored as data.
   no learning); and, as a yardstick,
   ``oracle``: the Bayes posterior of a learner that knows how the truth was
   made, on the ``learned`` loop's own trials (:mod:`~recommender.outcomes.oracle`):
-  how much of the gap those outcomes could close at all.
+  how much of the gap those outcomes could close at all; and ``oracle_limited``,
+  the same posterior knowing only the best linear function of the market
+  model's score and parts in place of the truth's fixed part
+  (:func:`feature_limited_truth`): what a learner with the service's own
+  information could reach.
 - **Metrics** at 0, 100, 1k, 10k, 100k outcomes, of the served top 10 (no
   exploration) against the truth (see :func:`score_lists`): recall@10 and
   NDCG@10 against the truth's top 10, NDCG@10 graded by the true success
@@ -78,7 +82,7 @@ class SimulationConfig:
     random_state: int = 0
     oracle: bool = True  # score the Bayes oracle on the learned loop's trials (what was attainable)
     registry_firms: int = 0   # firms per unit registered before the loop starts (registry_simulation), 0: none
-    part_weight_prior_sd: float | None = 1.0  # the outcome model's prior sd of δ (None: marginal likelihood)
+    part_weight_prior_sd: float = 1.0  # the outcome model's prior sd of δ
     registry_gamma: float = 1.0  # their self-selection (registry_simulation.propensity)
     truth: dict = field(default_factory=dict)  # overrides of the scenario's coefficients
 
@@ -130,6 +134,41 @@ def hidden_truth(units: list[dict], markets: list[str], scenario: str, rng: np.r
         success[_unit_key(u)] = 1.0 / (1.0 + np.exp(-eta))
     return HiddenTruth(success, fixed, {_unit_key(u): u["sector"] for u in units}, float(b["sigma_sector"]),
                        float(b["sigma_district"]))
+
+
+def feature_limited_truth(recommender, units: list[dict], hidden: HiddenTruth) -> HiddenTruth:
+    """What a Bayes oracle may know if it only had the service's own information: per sector, the
+    truth's fixed logit projected (least squares over the sector's units and markets) on the market
+    model's log score and its parts, the rest of the fixed part counted as noise (its mean over the
+    sector's units per market added to the sector noise, the remainder to the district noise).
+
+    The full oracle knows every unit's fixed part: which markets the simulator named for the
+    district, and its exact transform of Italy's exports. No learner serving from the market
+    model's score and parts can know that before any outcome; this oracle can know as much as the
+    best linear function of them (fitted on the hidden truth itself), and learns the rest from the
+    trials as the full one does. Same success probabilities (the truth is unchanged)."""
+    rows = []
+    for u in units:
+        key = _unit_key(u)
+        parts = recommender.prior_parts(u["profile"])
+        for market, value in hidden.fixed[key].items():
+            p = parts[market]
+            rows.append({"unit": key, "sector": u["sector"], "market": market, "fixed": float(value),
+                         "log_score": float(np.log(max(p["score"], 1e-3))), **{c: p[c] for c in C.SCORE_PARTS}})
+    frame = pd.DataFrame(rows)
+    features = ["log_score", *C.SCORE_PARTS]
+    frame["projected"] = np.nan
+    for _, g in frame.groupby("sector"):
+        X = np.column_stack([np.ones(len(g)), g[features].to_numpy(float)])
+        coef, *_ = np.linalg.lstsq(X, g["fixed"].to_numpy(float), rcond=None)
+        frame.loc[g.index, "projected"] = X @ coef
+    rest = frame["fixed"] - frame["projected"]
+    shared = rest.groupby([frame["sector"], frame["market"]]).transform("mean")
+    fixed = {unit: g.set_index("market")["projected"].reindex(hidden.fixed[unit].index)
+             for unit, g in frame.groupby("unit")}
+    return HiddenTruth(hidden.success, fixed, hidden.sector_of,
+                       float(np.sqrt(hidden.sigma_sector ** 2 + shared.var())),
+                       float(np.sqrt(hidden.sigma_district ** 2 + (rest - shared).var())))
 
 
 def naive_adjuster(trials: pd.DataFrame, shown: pd.DataFrame) -> OutcomeAdjuster:
@@ -217,7 +256,8 @@ def run(recommender, units: list[dict], method: str, config: SimulationConfig) -
     hidden = hidden_truth(units, markets, config.scenario, np.random.default_rng(config.random_state + 1000),
                           config.truth)
     truth = hidden.success
-    with_oracle = method == "learned" and config.oracle
+    # the Bayes oracles score the learned loop's trials
+    limited = feature_limited_truth(recommender, units, hidden) if method == "learned" and config.oracle else None
     registry, registry_counts = None, None
     if config.registry_firms:
         from recommender.outcomes.registry_simulation import draw_registry
@@ -226,9 +266,11 @@ def run(recommender, units: list[dict], method: str, config: SimulationConfig) -
                                                   config.random_state)
     current = recommender.with_outcomes(None, registry)
     results = [evaluate(current, units, truth, config.k).assign(outcomes=0, method=method)]
-    if with_oracle:
-        results.append(evaluate_oracle(hidden, pd.DataFrame(columns=["unit", "market", "success"]), config.k,
-                                       registry_counts).assign(outcomes=0, method="oracle"))
+    if limited is not None:
+        none = pd.DataFrame(columns=["unit", "market", "success"])
+        results.append(evaluate_oracle(hidden, none, config.k, registry_counts).assign(outcomes=0, method="oracle"))
+        results.append(evaluate_oracle(limited, none, config.k, registry_counts).assign(
+            outcomes=0, method="oracle_limited"))
     if method == "none":
         for n in config.checkpoints[1:]:
             results.append(results[0].assign(outcomes=n))
@@ -274,9 +316,10 @@ def run(recommender, units: list[dict], method: str, config: SimulationConfig) -
                 at["tried@10"] = [len(set(truth[key].sort_values(ascending=False).index[:config.k])
                                       & touched.get(key, set())) / config.k for key in at["unit"]]
                 results.append(at)
-                if with_oracle:
-                    results.append(evaluate_oracle(hidden, seen, config.k, registry_counts).assign(
-                        outcomes=config.checkpoints[target_i], method="oracle"))
+                if limited is not None:
+                    for name, truth_known in (("oracle", hidden), ("oracle_limited", limited)):
+                        results.append(evaluate_oracle(truth_known, seen, config.k, registry_counts).assign(
+                            outcomes=config.checkpoints[target_i], method=name))
                 target_i += 1
     return pd.concat(results, ignore_index=True)
 
@@ -292,7 +335,7 @@ def learning_curves(recommender, units: list[dict], config: SimulationConfig,
     per_unit = pd.concat([run(recommender, sim_units, m, config) for m in methods], ignore_index=True)
     per_unit["tried@10"] = per_unit.get("tried@10", pd.Series(np.nan, index=per_unit.index))
     curves = per_unit.groupby(["method", "outcomes"])[[*METRICS, "best_success@10", "tried@10"]].mean().reset_index()
-    at_zero = curves[(curves["outcomes"] == 0) & (curves["method"] != "oracle")]
+    at_zero = curves[(curves["outcomes"] == 0) & ~curves["method"].str.startswith("oracle")]
     prior = at_zero.groupby("method")[list(METRICS)].first().mean()
     best = {m: 1.0 for m in METRICS} | {"success@10": float(curves["best_success@10"].iloc[0])}
     for metric in METRICS:

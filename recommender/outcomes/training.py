@@ -46,21 +46,24 @@ MIN_REGISTRY_HOLDOUT = 5  # held-out exporting firms needed for the registry che
 
 
 def predicted_success(adjuster: OutcomeAdjuster | None, scale: dict, trials: pd.DataFrame) -> np.ndarray:
-    """P(success) of each market trial: exp(a)·prior^β·exp(δ·parts)·lift (the re-weighting and the
-    lift 1 without an adjuster; the re-weighting 1 for a trial logged without its parts)."""
-    q0 = shrinkage.expected_success(scale["a"], scale["beta"], trials[C.PRIOR_SCORE])
+    """P(success) of each market trial: the adjuster's calibration on the logit scale (with the
+    sector's δ) times the lift (:meth:`OutcomeAdjuster.base_success` × re-weighting × lift; for
+    versions fitted before that calibration exp(a)·prior^β·exp(δ·parts)·lift); without an adjuster
+    the Poisson calibration ``scale`` (a, β) alone. Parts a trial was logged without count 0."""
+    if adjuster is None:
+        return np.clip(shrinkage.expected_success(scale["a"], scale["beta"], trials[C.PRIOR_SCORE]), 1e-3, 1 - 1e-3)
+    q0 = adjuster.base_success(trials[C.PRIOR_SCORE].astype(float))
     lifts = np.ones(len(trials))
-    if adjuster is not None:
-        by_context = {}  # the lifts of one (view, sector, locality), looked up once
-        for i, r in enumerate(trials.itertuples(index=False)):
-            key = (adjuster.view_of(getattr(r, C.TENANT)), getattr(r, C.SECTOR), getattr(r, C.LOCALITY))
-            if key not in by_context:
-                by_context[key] = adjuster.market_lifts(*key)
-            lift = by_context[key].get(getattr(r, C.MARKET))
-            lifts[i] = lift.value if lift is not None else 1.0
-            parts = {p: getattr(r, C.PART_PREFIX + p, np.nan) for p in REWEIGHED_PARTS}
-            if not any(pd.isna(v) for v in parts.values()):
-                lifts[i] *= adjuster.reweighting(getattr(r, C.SECTOR), parts)
+    by_context = {}  # the lifts of one (view, sector, locality), looked up once
+    for i, r in enumerate(trials.itertuples(index=False)):
+        key = (adjuster.view_of(getattr(r, C.TENANT)), getattr(r, C.SECTOR), getattr(r, C.LOCALITY))
+        if key not in by_context:
+            by_context[key] = adjuster.market_lifts(*key)
+        lift = by_context[key].get(getattr(r, C.MARKET))
+        lifts[i] = lift.value if lift is not None else 1.0
+        # the calibration's expected success (with δ where the sector has it) relative to q0
+        parts = {p: getattr(r, C.PART_PREFIX + p, np.nan) for p in REWEIGHED_PARTS}
+        lifts[i] *= adjuster.reweighting(key[1], parts, getattr(r, C.PRIOR_SCORE))
     return np.clip(q0 * lifts, 1e-3, 1 - 1e-3)
 
 
@@ -198,9 +201,12 @@ def card_section(section: dict, curves: bool = True) -> str:
              f"{lf['chambers']} Chambers; {lf['pending']} pending (planned/started), {lf['unlinked']} not linked "
              "to a shown recommendation (not used).", "",
              f"- Prior calibration P(success | tried) = exp(a)·score^β: a = {params['scale']['a']:.3f}, "
-             f"β = {params['scale']['beta']:.3f} ({params['scale']['how']}).",
+             f"β = {params['scale']['beta']:.3f} ({params['scale']['how']}; the replay's prior-only yardstick).",
+             *([f"- Calibration on the logit scale the lifts are measured against, logit P(success | tried) = "
+                f"c + b·log score + δ·parts: c = {cal['c']:.3f}, b = {cal['b']:.3f} ({cal['how']})."]
+               if (cal := params.get("calibration")) else []),
              *[f"- κ {level}: {v['kappa']:.2f} ({v['how']})" for level, v in params["kappa"].items()],
-             *[f"- Score parts re-weighted for {sector}, exp(δ·parts): "
+             *[f"- Score parts re-weighted for {sector}, δ·parts: "
                + ", ".join(f"δ {p} {d:+.2f}" for p, d in v["weights"].items()) + f" ({v['how']})"
                for sector, v in (params.get("part_weights") or {}).items()],
              f"- Privacy: other Chambers' trials enter a Chamber's view only as cells of at least "

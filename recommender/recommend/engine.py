@@ -110,7 +110,7 @@ class _Selection(NamedTuple):
     embargoed: tuple  # ((iso3, restriction), ...)
     view: int | None  # the outcome model's view (the Chamber's own or the shared one), None without outcomes
     lifts: dict       # iso3 -> outcome Lift, for markets with recorded outcomes
-    reweighting: dict  # iso3 -> factor on expected success from the sector's re-weighted parts ({} if none)
+    reweighting: dict  # iso3 -> calibrated chance of a sale over exp(a)·prior (OutcomeAdjuster.reweighting; {} if none)
     explored: frozenset  # markets in exploration slots that the plain ranking would not have shown
     banned: tuple     # ((iso3, ProductRule), ...): markets an import ban closes to the product
     registry: dict    # iso3 -> RegistryEvidence: where registered firms of the product sell ({} if none)
@@ -145,6 +145,11 @@ def _with_registry(parts: dict, held) -> dict:
     """A market's score parts plus the log of its registry factor (0 without one): what the outcome
     model's re-weighting reads (recommender.outcomes.trials.REWEIGHED_PARTS)."""
     return {**parts, C.REGISTRY_PART: math.log(held.factor) if held is not None else 0.0}
+
+
+def _logged_prior(row: dict, held) -> float:
+    """The prior score an impression logs for the market: the score times its registry factor."""
+    return float(row["score"]) * (held.factor if held is not None else 1.0)
 
 
 def market_status(already_served: bool) -> str:
@@ -312,9 +317,11 @@ class Recommender:
                     reasons.append(said[lang == "en"])
             if lift is not None and lift.evidence:
                 reasons.append(R.outcome_reason(lift, district is not None)[lang == "en"])
-            if reweighted is not None:  # the factor on expected success, as the lift in outcome_reason
-                assert adjuster is not None  # re-weighting comes from it
-                said = R.reweighting_reason(reweighted, adjuster.part_weights[sector], _with_registry(row, held))
+            if reweighted is not None and adjuster is not None and sector in adjuster.part_weights:
+                # what δ does to the chance of a sale, said as the lift in outcome_reason
+                parts = _with_registry(row, held)
+                said = R.reweighting_reason(adjuster.part_effect(sector, parts, _logged_prior(row, held)),
+                                            adjuster.part_weights[sector], parts)
                 if said is not None:
                     reasons.append(said[lang == "en"])
             if iso3 in sel.explored:
@@ -418,6 +425,16 @@ class Recommender:
         _, ranked = self._ranked(product, customer, self._own(division, province, district, product.family))
         return {iso3: float(row["score"]) for iso3, row in ranked.items()}
 
+    def prior_parts(self, profile: FirmProfile) -> dict[str, dict[str, float]]:
+        """iso3 -> the market model's score and its parts (:data:`PARTS`) for the firm's product and
+        place, every market of the ranking (the simulation's feature-limited oracle reads them)."""
+        division, product, province, district = _place(profile)
+        if product is None:
+            return {}
+        customer = profile.customer_type or product.default_customer
+        _, ranked = self._ranked(product, customer, self._own(division, province, district, product.family))
+        return {iso3: {p: float(row[p]) for p in ("score", *PARTS)} for iso3, row in ranked.items()}
+
     def gated_markets(self, profile: FirmProfile) -> frozenset[str]:
         """Markets where a requirement or monopoly gates the first sale of the firm's product: always
         "prepare" (recommender.products.rules)."""
@@ -505,7 +522,7 @@ class Recommender:
         if n_explore:
             head = list(eligible[:k - n_explore])
             bounds, untried = self._bounds(view, sector, loc) if adjuster is not None else ({}, 1.0)
-            beta = adjuster.params["scale"]["beta"] if adjuster is not None else 1.0
+            beta = adjuster.beta if adjuster is not None else 1.0
             candidates = [(iso3, self._learned_score(float(ranked[iso3]["score"]), None, reweighting.get(iso3, 1.0),
                                                      registry[iso3].factor if iso3 in registry else 1.0),
                            bounds.get(iso3, untried) ** (1.0 / beta))
@@ -553,15 +570,17 @@ class Recommender:
 
     def _learned_score(self, prior: float, lift, reweighting: float = 1.0, registry: float = 1.0) -> float:
         """The score after registries and outcomes: prior × registry factor × (re-weighting ×
-        lift)^(1/β), so that the order is the model's expected success exp(a)·(prior × registry
-        factor)^β·exp(δ·parts)·lift (β from the outcome model's calibration, δ its re-weighting of
-        the score's parts; the registry factor is λ^(1/β_registry), see recommender.outcomes.registry).
-        Trials are measured against prior × registry factor (what the impression logs as prior)."""
+        lift)^(1/β), so that the order is the model's expected success (the calibration on the
+        logit scale with the sector's re-weighted parts, times the lift: see
+        :meth:`~recommender.outcomes.serving.OutcomeAdjuster.reweighting`; β is 1 then, and
+        the Poisson calibration's for versions fitted before it; the registry factor is
+        λ^(1/β_registry), see recommender.outcomes.registry). Trials are measured against prior ×
+        registry factor (what the impression logs as prior)."""
         if lift is None and reweighting == 1.0:
             return prior * registry
         value = reweighting * (lift.value if lift is not None else 1.0)
         assert self.outcomes is not None  # lifts and re-weighting come from it
-        return prior * registry * value ** (1.0 / self.outcomes.params["scale"]["beta"])
+        return prior * registry * value ** (1.0 / self.outcomes.beta)
 
     def _registry_factors_uncached(self, product, customer, own, rview, loc, registered) -> dict:
         """iso3 -> RegistryEvidence for the product's family in the view and locality, the firm's own
@@ -586,8 +605,9 @@ class Recommender:
         registry = (self._registry_factors(product, customer, own, rview, loc, registered)
                     if rview is not None and self.registry is not None and self.registry.covers(rview, product.family)
                     else {})
-        reweighting = ({iso3: adjuster.reweighting(sector, _with_registry(ranked[iso3], registry.get(iso3)))
-                        for iso3 in order} if adjuster is not None and sector in adjuster.part_weights else {})
+        reweighting = ({iso3: adjuster.reweighting(sector, _with_registry(ranked[iso3], registry.get(iso3)),
+                                                   _logged_prior(ranked[iso3], registry.get(iso3)))
+                        for iso3 in order} if adjuster is not None and adjuster.reweighs(view, sector) else {})
         key = {iso3: (-self._learned_score(ranked[iso3]["score"], lifts.get(iso3), reweighting.get(iso3, 1.0),
                                            registry[iso3].factor if iso3 in registry else 1.0),
                       -ranked[iso3]["current_musd"], i) for i, iso3 in enumerate(order)}

@@ -314,9 +314,9 @@ REWEIGHTING_SHOWN_FROM = 0.05  # a re-weighting that moves the score by less tha
 
 
 def reweighting_reason(factor: float, weights: dict[str, float], parts: dict) -> tuple[str, str] | None:
-    """What the sector's outcomes changed in how this market's score is weighed (``factor``:
-    exp(δ · parts), the multiplier of its expected success; ``weights``: δ per part; ``parts``:
-    the market's parts), naming the part that moved it most; None below ±5 %."""
+    """What the sector's outcomes changed in how this market's score is weighed (``factor``: what
+    δ does to its chance of a sale, the calibrated chance with δ over the one without; ``weights``:
+    δ per part; ``parts``: the market's parts), naming the part that moved it most; None below ±5 %."""
     if abs(factor - 1.0) < REWEIGHTING_SHOWN_FROM:
         return None
     part = max(weights, key=lambda p: abs(weights[p] * float(parts.get(p, 0.0))))
