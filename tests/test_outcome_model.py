@@ -442,3 +442,23 @@ def test_part_weights_learn_only_from_cells_of_five_firms_or_more(rec):
     assert four.part_weights_ == {}  # 4 firms per cell: not an aggregate other Chambers may learn from
     five = OutcomeModel().fit(pd.DataFrame(_part_trials(tried, 5, {m["iso3"] for m in shown[-8:]})))
     assert set(five.part_weights_) == {"C23"} and "16 cells" in five.part_weights_["C23"]["how"]
+
+
+def test_every_factor_of_a_recalibrated_score_is_said(rec):
+    # 8 firms each tried the first six markets; some sold: enough trials (48) for the calibration
+    p = FirmProfile.from_dict(SASSUOLO)
+    shown = rec.recommend(p, k=10)["markets"]
+    rows = (_part_trials(shown[:3], 8, {shown[2]["iso3"]})
+            + _part_trials(shown[3:6], 8, {shown[3]["iso3"], shown[5]["iso3"]}))
+    model = OutcomeModel().fit(pd.DataFrame(rows))
+    assert model.calibration_ is not None and "48 market trials" in model.calibration_["how"]
+    learned = _fitted(rec, rows).recommend(p, k=10, tenant=1)["markets"]
+    untried = [m for m in learned if m["iso3"] not in {s["iso3"] for s in shown[:6]}]
+    assert untried
+    for m in untried:  # no lift: the score moved by the calibration alone, and the reason says by how much
+        factor = m["outcome"]["reweighting"]
+        # (prior_score and the factor are rounded in the answer)
+        assert m["outcome"]["lift"] == 1.0 and m["score"] == pytest.approx(m["outcome"]["prior_score"] * factor,
+                                                                            rel=2e-3)
+        said = [r for r in m["reasons"] if r.startswith("Esiti registrati nel settore: il punteggio è ricalibrato")]
+        assert said and f"×{factor:.2f}".replace(".", ",") in said[0]

@@ -317,13 +317,17 @@ class Recommender:
                     reasons.append(said[lang == "en"])
             if lift is not None and lift.evidence:
                 reasons.append(R.outcome_reason(lift, district is not None)[lang == "en"])
-            if reweighted is not None and adjuster is not None and sector in adjuster.part_weights:
-                # what δ does to the chance of a sale, said as the lift in outcome_reason
+            if reweighted is not None and adjuster is not None:
+                # what δ does to the chance of a sale, said as the lift in outcome_reason; the rest of
+                # the factor is the calibration's own shape
                 parts = _with_registry(row, held)
-                said = R.reweighting_reason(adjuster.part_effect(sector, parts, _logged_prior(row, held)),
-                                            adjuster.part_weights[sector], parts)
-                if said is not None:
-                    reasons.append(said[lang == "en"])
+                effect = (adjuster.part_effect(sector, parts, _logged_prior(row, held))
+                          if sector in adjuster.part_weights else 1.0)
+                for said in (R.reweighting_reason(effect, adjuster.part_weights[sector], parts)
+                             if sector in adjuster.part_weights else None,
+                             R.calibration_reason(reweighted / effect) if adjuster.calibration is not None else None):
+                    if said is not None:
+                        reasons.append(said[lang == "en"])
             if iso3 in sel.explored:
                 reasons.append(R.EXPLORED_REASON[lang == "en"])
             reasons.append(ready.reason)

@@ -329,6 +329,19 @@ def reweighting_reason(factor: float, weights: dict[str, float], parts: dict) ->
     return it, en
 
 
+def calibration_reason(factor: float) -> tuple[str, str] | None:
+    """What recalibrating the score on the sector's recorded outcomes did to this market's score
+    (``factor``: the calibrated chance of a sale over the score's own share of it, δ left out: a
+    flatter calibration lifts the markets the score ranks low, a steeper one the first); None
+    below ±5 %."""
+    if abs(factor - 1.0) < REWEIGHTING_SHOWN_FROM:
+        return None
+    return (f"Esiti registrati nel settore: il punteggio è ricalibrato sulle vendite dopo il consiglio "
+            f"(punteggio {_lift(factor, 'it')}).",
+            f"Recorded outcomes in the sector: the score is recalibrated on the sales after the advice "
+            f"(score {_lift(factor, 'en')}).")
+
+
 EXPLORED_REASON = (
     "Proposto per esplorazione: ci sono ancora pochi esiti registrati per questo mercato, "
     "provarlo aiuta a capire se è promettente.",
