@@ -320,12 +320,14 @@ class Recommender:
             if reweighted is not None and adjuster is not None:
                 # what δ does to the chance of a sale, said as the lift in outcome_reason; the rest of
                 # the factor is the calibration's own shape
-                parts = _with_registry(row, held)
-                effect = (adjuster.part_effect(sector, parts, _logged_prior(row, held))
-                          if sector in adjuster.part_weights else 1.0)
-                for said in (R.reweighting_reason(effect, adjuster.part_weights[sector], parts)
-                             if sector in adjuster.part_weights else None,
-                             R.calibration_reason(reweighted / effect) if adjuster.calibration is not None else None):
+                parts, effect = _with_registry(row, held), 1.0
+                if sector in adjuster.part_weights:
+                    effect = adjuster.part_effect(sector, parts, _logged_prior(row, held))
+                    said = R.reweighting_reason(effect, adjuster.part_weights[sector], parts)
+                    if said is not None:
+                        reasons.append(said[lang == "en"])
+                if adjuster.calibration is not None:
+                    said = R.calibration_reason(reweighted / effect)
                     if said is not None:
                         reasons.append(said[lang == "en"])
             if iso3 in sel.explored:
@@ -419,25 +421,24 @@ class Recommender:
         evidence, customer type, excluded markets, Chamber), what the order depends on."""
         return self._ranking(*_place(profile), profile.customer_type, profile.excluded_markets, k, lang, tenant)
 
+    def _prior_rows(self, profile: FirmProfile) -> dict:
+        """iso3 -> the market model's row (score, parts, figures) for the firm's product and place,
+        every market of the ranking, before registries and outcomes ({} for a firm without goods)."""
+        division, product, province, district = _place(profile)
+        if product is None:
+            return {}
+        customer = profile.customer_type or product.default_customer
+        return self._ranked(product, customer, self._own(division, province, district, product.family))[1]
+
     def prior_scores(self, profile: FirmProfile) -> dict[str, float]:
         """iso3 -> the market model's score for the firm's product and place, every market of the
         ranking, before registries and outcomes (what the registry evidence is measured against)."""
-        division, product, province, district = _place(profile)
-        if product is None:
-            return {}
-        customer = profile.customer_type or product.default_customer
-        _, ranked = self._ranked(product, customer, self._own(division, province, district, product.family))
-        return {iso3: float(row["score"]) for iso3, row in ranked.items()}
+        return {iso3: float(row["score"]) for iso3, row in self._prior_rows(profile).items()}
 
     def prior_parts(self, profile: FirmProfile) -> dict[str, dict[str, float]]:
-        """iso3 -> the market model's score and its parts (:data:`PARTS`) for the firm's product and
-        place, every market of the ranking (the simulation's feature-limited oracle reads them)."""
-        division, product, province, district = _place(profile)
-        if product is None:
-            return {}
-        customer = profile.customer_type or product.default_customer
-        _, ranked = self._ranked(product, customer, self._own(division, province, district, product.family))
-        return {iso3: {p: float(row[p]) for p in ("score", *PARTS)} for iso3, row in ranked.items()}
+        """iso3 -> the market model's score and its parts (:data:`PARTS`), as :meth:`prior_scores`
+        (the simulation's feature-limited oracle reads them)."""
+        return {iso3: {p: float(row[p]) for p in ("score", *PARTS)} for iso3, row in self._prior_rows(profile).items()}
 
     def gated_markets(self, profile: FirmProfile) -> frozenset[str]:
         """Markets where a requirement or monopoly gates the first sale of the firm's product: always
