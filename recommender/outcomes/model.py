@@ -21,11 +21,12 @@ trials of the sector's k-anonymous cells, δ ~ N(0, 1)). A lift is tied to one
 market, so it cannot reach a market nobody tried; δ can: when a sector's firms
 keep selling where, say, Italy sells little, every such market rises. The
 served order is the expected success ``q(score, parts) × local lift``, shown on
-the score's scale through the Poisson calibration ``exp(a)·score^β``
-(:func:`~recommender.outcomes.shrinkage.fit_scale`): score ``prior score ×
-(re-weighting × lift)^(1/β)`` with re-weighting ``q / (exp(a)·score^β)``. With
-no trials nothing is calibrated, every lift is exactly 1 and the ranking is the
-market model's.
+the score's scale: score ``prior score × re-weighting × lift`` with re-weighting
+``q / (exp(a)·score)`` (``a`` set so that exp(a)·score matches q on average over
+the trials). The Poisson calibration ``exp(a)·score^β``
+(:func:`~recommender.outcomes.shrinkage.fit_scale`) is kept as the replay's
+prior-only yardstick and for versions fitted before. With no trials nothing is
+calibrated, every lift is exactly 1 and the ranking is the market model's.
 
 Channels: the prior is today's rule score times Eurostat's share of Italian
 enterprises of the firm's size class with e-sales to the EU or the rest of
@@ -99,9 +100,10 @@ class OutcomeModel:
         calibration holds apart (``shrinkage.fit_success_logit``).
     random_state : unused by the closed-form fit; kept for the estimator convention.
 
-    Learned state: ``scale_`` (a, β and how: the Poisson calibration, which maps expected
-    success back to the score's scale), ``calibration_`` (c, b and how: the calibration on
-    the logit scale the lifts are measured against; None with too few trials),
+    Learned state: ``scale_`` (a, β and how: the Poisson calibration, the replay's prior-only
+    yardstick), ``calibration_`` (c, b, a and how: the calibration on the logit scale the lifts
+    are measured against, and the a that puts the served score on the prior's scale; None with
+    too few trials),
     ``part_weights_`` (per sector, δ of the score's parts and how), ``channel_scale_``, ``kappa_``
     (per level, with how), ``cells_`` (one row per view and cell, with lift and
     posterior variance, the parent's uncertainty included), ``counts_`` (what it learned from).
