@@ -16,7 +16,7 @@ from recommender.model.artifact import current_version, load_current, load_versi
 from recommender.outcomes import shrinkage
 from recommender.recommend.engine import product_of
 from recommender.outcomes.exploration import choose_explored, exploration_slots
-from recommender.outcomes.model import OutcomeModel
+from recommender.outcomes.model import CELL_COLUMNS, OutcomeModel
 from recommender.outcomes.serving import OutcomeAdjuster
 from recommender.outcomes.trials import build_trials
 from recommender.recommend import Recommender
@@ -380,6 +380,46 @@ def test_logit_calibration_known_answer():
     assert shrinkage.logit_success(c, b, np.log(50.0), delta[0, 0]) == pytest.approx(
         1 / (1 + math.exp(-(c + b * math.log(50.0) + delta[0, 0]))))
 
+
+
+def test_logit_calibration_can_reverse_the_score_when_firms_sell_where_it_ranks_low():
+    # The truth contradicts the market model: the higher the score, the fewer sales (b = -0.8).
+    # The prior b ~ N(1, 0.25²) holds b near 1 with a few trials; thousands of them reverse it.
+    rng = np.random.default_rng(5)
+    y, log_prior, X, market = _logit_trials(rng, 200, 50, 1.0, -0.8, 0.0)
+    zeros = np.zeros(len(y), int)
+    c, b, _ = shrinkage.fit_success_logit(y, log_prior, X * 0, zeros, market, market)
+    assert -1.0 < b < -0.5  # (the market effects, which the truth lacks here, take a little of it)
+    low, high = shrinkage.logit_success(c, b, np.log([5.0, 90.0]))
+    assert low > 2 * high  # the markets the score ranks low now come first
+    few = np.arange(0, len(y), 250)  # 40 trials, one in each of 40 markets
+    _, b_few, _ = shrinkage.fit_success_logit(y[few], log_prior[few], X[few] * 0, zeros[few], market[few],
+                                              market[few])
+    assert b_few > 0.5
+
+
+def test_a_reversed_calibration_is_not_extrapolated_beyond_the_scores_it_was_fitted_on():
+    # b = -1, fitted on trials with prior scores 10 to 80: within that range the chance of a sale
+    # falls as the score rises; beyond it the market model's own slope (1) takes over from the
+    # edge, so a market it scores near 0 is not lifted without bound; a version fitted before the
+    # range was kept extrapolates b
+    calibration = {"c": 2.0, "b": -1.0, "a": -3.0, "log_prior_range": [math.log(10.0), math.log(80.0)],
+                   "slope_outside": 1.0}
+    params = {"kappa": {"national": {"kappa": 5.0}, "local": {"kappa": 5.0}}, "scale": {"a": -3.0, "beta": 1.0},
+              "part_weights": {}, "calibration": calibration}
+    cells = pd.DataFrame(columns=list(CELL_COLUMNS))
+    adjuster = OutcomeAdjuster(cells, params)
+
+    def q(prior, a=adjuster):
+        return float(a.base_success(prior)[()]) * a.reweighting("C23", {}, prior)
+
+    logit = lambda p: math.log(p / (1 - p))  # noqa: E731
+    assert q(10.0) > q(40.0) > q(80.0)
+    assert logit(q(10.0)) == pytest.approx(2.0 - math.log(10.0))
+    assert logit(q(1.0)) == pytest.approx(logit(q(10.0)) - math.log(10.0))  # slope 1 below the range
+    assert logit(q(800.0)) == pytest.approx(logit(q(80.0)) + math.log(10.0))  # and above it
+    older = OutcomeAdjuster(cells, {**params, "calibration": {"c": 2.0, "b": -1.0, "a": -3.0}})
+    assert q(0.01, older) > 0.99 > 0.1 > q(0.01)
 
 def test_logit_calibration_is_not_fooled_by_what_the_loop_chose_to_show():
     # The loop tries again where firms sold before: 300 markets get 4 trials each, then only those

@@ -101,9 +101,10 @@ class OutcomeModel:
     random_state : unused by the closed-form fit; kept for the estimator convention.
 
     Learned state: ``scale_`` (a, β and how: the Poisson calibration, the replay's prior-only
-    yardstick), ``calibration_`` (c, b, a and how: the calibration on the logit scale the lifts
-    are measured against, and the a that puts the served score on the prior's scale; None with
-    too few trials),
+    yardstick), ``calibration_`` (the calibration on the logit scale the lifts are measured
+    against: c, b, the a that puts the served score on the prior's scale, the range of log prior
+    scores it was fitted on and the slope serving uses beyond it, and how; None with too few
+    trials),
     ``part_weights_`` (per sector, δ of the score's parts and how), ``channel_scale_``, ``kappa_``
     (per level, with how), ``cells_`` (one row per view and cell, with lift and
     posterior variance, the parent's uncertainty included), ``counts_`` (what it learned from).
@@ -174,7 +175,12 @@ class OutcomeModel:
         q = shrinkage.logit_success(c, b, log_prior, (X * delta[code]).sum(axis=1))
         # the served score: the expected success on the prior's scale, exp(a)·prior ∝ q on average
         a = float(np.log(q.sum() / np.exp(log_prior).sum()))
-        self.calibration_ = {"c": c, "b": b, "a": a, "how": (
+        # the scores the calibration has seen: beyond them serving uses the prior's slope from the
+        # nearest edge (b fitted on the tried markets says nothing there, and b < 0 would lift the
+        # market model's lowest scores without bound)
+        self.calibration_ = {"c": c, "b": b, "a": a,
+                             "log_prior_range": [float(log_prior.min()), float(log_prior.max())],
+                             "slope_outside": shrinkage.CALIBRATION_SLOPE_PRIOR[0], "how": (
             f"logistic mixed model over {len(markets)} market trials: b ~ N{shrinkage.CALIBRATION_SLOPE_PRIOR}, "
             f"sector-market and district-market effects sd {self.calibration_effect_sd}")}
         registry = C.PART_PREFIX + C.REGISTRY_PART

@@ -143,18 +143,32 @@ class OutcomeAdjuster:
         log_prior = np.log(np.clip(np.asarray(prior, float), PRIOR_FLOOR, None))
         return np.exp(self._base_a + self.beta * log_prior)
 
+    def _calibrated_q(self, log_prior: float, term: float = 0.0) -> float:
+        """q of the calibration on the logit scale. Outside the range of log prior scores it was
+        fitted on, the slope is the prior's own (``slope_outside``, 1: beyond the trials the score
+        means what the market model says) from the nearest edge; versions fitted before the range
+        was kept use b throughout."""
+        assert self.calibration is not None
+        c, b = self.calibration["c"], self.calibration["b"]
+        seen = self.calibration.get("log_prior_range")
+        if not seen:
+            return float(shrinkage.logit_success(c, b, log_prior, term))
+        edge = min(max(log_prior, seen[0]), seen[1])
+        return float(shrinkage.logit_success(c, b, edge, term + self.calibration["slope_outside"] * (log_prior - edge)))
+
     def reweighting(self, sector: str, parts, prior: float) -> float:
         """The factor on :meth:`base_success`: the calibration on the logit scale with the
         sector's δ, ``q(prior, parts) / (exp(a)·prior)`` (``parts``: a mapping with the score's
         parts; ``prior``: the prior score the trial would log, registry factor included), so that
         prior × factor × lift orders markets by their expected success. Versions fitted before that
-        calibration: ``exp(δ · parts)``. Fitted on k-anonymous cells only, so the same for every view."""
+        calibration: ``exp(δ · parts)``. Fitted on k-anonymous cells only, so the same for every view.
+        Beyond the scores of the trials it was fitted on, b is not extrapolated (see
+        :meth:`_calibrated_q`)."""
         term = self._part_term(sector, parts)
         if self.calibration is None:
             return float(math.exp(term))
         log_prior = math.log(max(float(prior), PRIOR_FLOOR))
-        q = float(shrinkage.logit_success(self.calibration["c"], self.calibration["b"], log_prior, term))
-        return q / math.exp(self._base_a + log_prior)
+        return self._calibrated_q(log_prior, term) / math.exp(self._base_a + log_prior)
 
     def part_effect(self, sector: str, parts, prior: float) -> float:
         """What the sector's δ alone does to the market's expected success (the factor the reason
@@ -163,8 +177,7 @@ class OutcomeAdjuster:
         if self.calibration is None:
             return float(math.exp(term))
         log_prior = math.log(max(float(prior), PRIOR_FLOOR))
-        c, b = self.calibration["c"], self.calibration["b"]
-        return float(shrinkage.logit_success(c, b, log_prior, term) / shrinkage.logit_success(c, b, log_prior))
+        return self._calibrated_q(log_prior, term) / self._calibrated_q(log_prior)
 
     def _market_cells(self, view: int, sector: str, locality: str | None) -> tuple[dict, dict]:
         """(national, local) cells per market of a view. A Chamber's view holds only the markets

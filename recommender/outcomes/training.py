@@ -45,6 +45,15 @@ HOLDOUT_SHARE = 0.2       # the first time: the newest share of trials is held o
 MIN_REGISTRY_HOLDOUT = 5  # held-out exporting firms needed for the registry check to count
 
 
+def _calibration_line(cal: dict) -> str:
+    """The model card's line on the calibration on the logit scale."""
+    seen = cal.get("log_prior_range")  # absent in versions fitted before it was kept
+    where = (f"; fitted on scores {np.exp(seen[0]):.2f} to {np.exp(seen[1]):.2f}, slope {cal['slope_outside']:g} "
+             "outside them" if seen else "")
+    return (f"- Calibration on the logit scale the lifts are measured against, logit P(success | tried) = "
+            f"c + b·log score + δ·parts: c = {cal['c']:.3f}, b = {cal['b']:.3f} ({cal['how']}){where}.")
+
+
 def predicted_success(adjuster: OutcomeAdjuster | None, scale: dict, trials: pd.DataFrame) -> np.ndarray:
     """P(success) of each market trial: the adjuster's calibration on the logit scale (with the
     sector's δ) times the lift (:meth:`OutcomeAdjuster.base_success` × re-weighting × lift; for
@@ -202,9 +211,7 @@ def card_section(section: dict, curves: bool = True) -> str:
              "to a shown recommendation (not used).", "",
              f"- Prior calibration P(success | tried) = exp(a)·score^β: a = {params['scale']['a']:.3f}, "
              f"β = {params['scale']['beta']:.3f} ({params['scale']['how']}; the replay's prior-only yardstick).",
-             *([f"- Calibration on the logit scale the lifts are measured against, logit P(success | tried) = "
-                f"c + b·log score + δ·parts: c = {cal['c']:.3f}, b = {cal['b']:.3f} ({cal['how']})."]
-               if (cal := params.get("calibration")) else []),
+             *([_calibration_line(cal)] if (cal := params.get("calibration")) else []),
              *[f"- κ {level}: {v['kappa']:.2f} ({v['how']})" for level, v in params["kappa"].items()],
              *[f"- Score parts re-weighted for {sector}, δ·parts: "
                + ", ".join(f"δ {p} {d:+.2f}" for p, d in v["weights"].items()) + f" ({v['how']})"

@@ -5,6 +5,8 @@ writes and promotes a new version, the service hot-swaps to it, and the
 rankings move where the evidence is, and only there."""
 
 
+import math
+
 import pytest
 from model_copies import learning_service
 
@@ -76,6 +78,8 @@ def test_outcomes_retrain_and_move_only_where_the_evidence_is(loop):
     assert learned["learned_from"]["firms"] == 12 and learned["learned_from"]["chambers"] == 1
     card = (models / holder.version / "MODEL_CARD.md").read_text()
     assert "Calibration on the logit scale" in card and "logistic mixed model over 28 market trials" in card
+    seen = learned["params"]["calibration"]["log_prior_range"]  # the scores of the 28 trials, low to high
+    assert seen[0] < seen[1] and f"fitted on scores {math.exp(seen[0]):.2f} to {math.exp(seen[1]):.2f}" in card
 
     after = {f: _ranking(client, a, f) for f in (sassuolo[0], civita, prato)}
     order = {f: [m["iso3"] for m in after[f]] for f in after}
