@@ -106,6 +106,8 @@ class Channel:
 
 @dataclass(frozen=True)
 class ChannelRule:
+    """A product family the platform bars in ``countries`` (``*``: everywhere) except in
+    ``except_countries`` (a platform that lists only where it allows the family)."""
     channel_id: str
     family: str
     countries: tuple[str, ...]
@@ -114,6 +116,10 @@ class ChannelRule:
     source_url: str
     quote: str
     as_of: str
+    except_countries: tuple[str, ...] = ()
+
+    def bars(self, iso3: str) -> bool:
+        return ("*" in self.countries or iso3 in self.countries) and iso3 not in self.except_countries
 
 
 def _split(v) -> tuple[str, ...]:
@@ -142,7 +148,7 @@ def load_rules() -> dict[str, tuple[ChannelRule, ...]]:
     for r in load_table("channel_rules").to_dict("records"):
         out.setdefault(r["channel_id"], []).append(ChannelRule(
             r["channel_id"], r["family"], _split(r["countries"]), r["rule_it"], r["rule_en"], r["source_url"],
-            r["quote"], str(r["as_of"])))
+            r["quote"], str(r["as_of"]), _split(r["except_countries"])))
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -155,7 +161,7 @@ def operates_in(channel: Channel, iso3: str) -> bool:
 def barring_rule(channel: Channel, family: str, iso3: str) -> ChannelRule | None:
     """The platform's rule that bars the family in that market, if any."""
     for r in load_rules().get(channel.channel_id, ()):
-        if r.family == family and ("*" in r.countries or iso3 in r.countries):
+        if r.family == family and r.bars(iso3):
             return r
     return None
 
@@ -260,9 +266,9 @@ def channel_exclusions(iso3: str, fit: ChannelFit) -> tuple[dict, ...]:
     the platform (with its source) or a category the platform does not sell."""
     out = []
     for c in load_catalogue():
-        if not operates_in(c, iso3) or c.families == ("*",):
+        if not operates_in(c, iso3):
             continue
-        rule = barring_rule(c, fit.family, iso3)
+        rule = barring_rule(c, fit.family, iso3)  # generic channels too: Google Ads for wine in Norway
         if rule is not None:
             out.append({"channel_id": c.channel_id, "name": c.name, "reason": "seller_rule", "rule_it": rule.rule_it,
                         "rule_en": rule.rule_en, "source_url": rule.source_url, "quote": rule.quote,

@@ -51,8 +51,10 @@ def test_catalogue_rows_carry_their_facts():
     (ChannelFit("spirits_beer", ("consumption",)), "ARE", {"tiktok-ads"}),   # TikTok: no alcohol ads in MENA
     (ChannelFit("wine", ("consumption",)), "KOR", {"coupang"}),              # Korea: no online alcohol sales
     (ChannelFit("wine", ("consumption",)), "THA", {"lazada"}),               # Lazada: no alcohol cross-border
-    # Norway on Meta's no-alcohol-ads list and on Google's no-alcohol list for Shopping ads
-    (ChannelFit("wine", ("consumption",)), "NOR", {"meta-ads", "google-shopping"}),
+    # Norway on Meta's no-alcohol-ads list, on Google's no-alcohol list for Shopping ads and not among the
+    # countries where Google Ads allows alcohol sale ads
+    (ChannelFit("wine", ("consumption",)), "NOR", {"meta-ads", "google-shopping", "google-ads"}),
+    (ChannelFit("wine", ("consumption",)), "POL", {"google-ads", "google-shopping"}),
     (ChannelFit("spirits_beer", ("consumption",)), "LTU", {"meta-ads"}),     # Meta: no alcohol ads in Lithuania
     (family_fit("tiles_building"), "DEU", {"faire", "ankorstore"}),   # retail gift wholesale
     (family_fit("textiles"), "FRA", {"faire", "ankorstore"}),
@@ -62,13 +64,27 @@ def test_catalogue_rows_carry_their_facts():
     (ChannelFit("pork_meat", ("consumption",)), "USA", {"walmart", "tiktok-shop"}),
     # cheese (10.51): bol bars food that must be chilled or frozen
     (ChannelFit("dairy", ("consumption",)), "NLD", {"bol"}),
-], ids=["wine-USA", "spirits-ARE", "wine-KOR", "wine-THA", "wine-NOR-ads", "spirits-LTU-meta", "tiles-DEU",
+], ids=["wine-USA", "spirits-ARE", "wine-KOR", "wine-THA", "wine-NOR-ads", "wine-POL-ads", "spirits-LTU-meta",
+        "tiles-DEU",
         "fabrics-FRA", "machinery-FRA", "cured-meat-USA", "dairy-NLD"])
 def test_no_channel_is_proposed_for_a_product_it_cannot_carry(fit, iso3, barred):
     family = fit.family
     for customer in ("b2b", "b2c", "both"):
         offered = {c["channel_id"] for c in channels_for_market(iso3, fit, customer, assess(level=4), k=None)}
         assert not barred & offered, (family, customer, barred & offered)
+
+
+def test_google_ads_for_wine_only_where_google_allows_alcohol_sale_ads():
+    # Google Ads lists the countries where it allows them (all others bar them): a rule "everywhere except"
+    wine = ChannelFit("wine", ("consumption",))
+    offered = {iso3: {c["channel_id"] for c in channels_for_market(iso3, wine, "b2c", assess(level=4), k=None)}
+               for iso3 in ("DEU", "GBR", "USA", "NOR", "HRV", "SVN")}
+    assert {"DEU", "GBR", "USA"} == {iso3 for iso3, ids in offered.items() if "google-ads" in ids}
+    [rule] = [c for c in channel_exclusions("HRV", wine) if c["channel_id"] == "google-ads"]
+    assert "54" in rule["rule_it"] and rule["source_url"].startswith("https://") and rule["as_of"] == "2025-12"
+    tiles = {c["channel_id"] for c in channels_for_market("NOR", family_fit("tiles_building"), "b2c", assess(level=4),
+                                                          k=None)}
+    assert "google-ads" in tiles  # the rule is the product's, not the market's
 
 
 def test_the_reason_a_channel_is_not_proposed_is_available():

@@ -61,6 +61,7 @@ class ChannelRuleSchema(pa.DataFrameModel):
     source_url: Series[str] = pa.Field(str_matches=r"^https?://")
     quote: Series[str] = pa.Field(str_length={"min_value": 1, "max_value": 200})
     as_of: Series[str]
+    except_countries: Series[str] = pa.Field(nullable=True, str_matches=r"^[A-Z]{3}(;[A-Z]{3})*$")
 
     class Config:
         strict = True

@@ -6,7 +6,8 @@ with the product families and end uses it carries, its audience, the
 countries where it operates (from a real list where one exists, with its
 source, quote and as-of date), what it costs, what it takes to open and how
 long, and the product rules the platform applies (``family_rules``: a family
-it cannot carry in some markets, each with its source). The build validates
+it cannot carry in some markets, each with its source; ``countries`` ``*`` with
+``except_countries`` where the platform lists only the markets it allows). The build validates
 both tables (families must be product families, countries ISO3) and fails
 naming the channel.
 """
@@ -42,11 +43,12 @@ def build(raw_dir: Path, built: dict) -> dict[str, pd.DataFrame]:
                 raise DataError(CURATED, f"channel {ch['channel_id']}: rule on unknown family {r['family']!r}")
             rules.append({"channel_id": ch["channel_id"], **{k: r[k] for k in ("family", "countries", "rule_it",
                                                                              "rule_en", "source_url", "quote",
-                                                                             "as_of")}})
+                                                                             "as_of")},
+                          "except_countries": r.get("except_countries") or None})
         rows.append({k: v for k, v in ch.items() if k != "family_rules"})
     df = pd.DataFrame(rows)
     for col in NULLABLE:
         df[col] = df[col].replace("", None)
     rules_df = pd.DataFrame(rules, columns=["channel_id", "family", "countries", "rule_it", "rule_en", "source_url",
-                                            "quote", "as_of"])
+                                            "quote", "as_of", "except_countries"])
     return {"channels": df, "channel_rules": rules_df}
