@@ -11,7 +11,7 @@ the same noise all district-specific, truth contradicting the prior), with
 Prints the table, writes docs/outcome_learning_curves.md (the next trained
 model's card includes it) and the README block between the
 ``outcomes:start/end`` markers. Takes about 6 minutes on 2 cores with ``--max-outcomes 10000`` and
-over an hour with the 100,000 checkpoint (5 simulations per scenario);
+25 with the 100,000 checkpoint (5 simulations per scenario);
 ``--scenario`` runs one or a few scenarios and ``--noise-scale`` scales the truth's noise; both only print.
 
     .venv/bin/python benchmarks/outcome_learning_curves.py [--max-outcomes 100000] [--explore 0.1] [--scenario aligned] [--noise-scale 0.5]
