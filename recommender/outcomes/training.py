@@ -50,8 +50,10 @@ def _calibration_line(cal: dict) -> str:
     seen = cal.get("log_prior_range")  # absent in versions fitted before it was kept
     where = (f"; fitted on scores {np.exp(seen[0]):.2f} to {np.exp(seen[1]):.2f}, slope {cal['slope_outside']:g} "
              "outside them" if seen else "")
+    reversed_ = (" b < 0: firms sold more where the market model's score is lower, so within those scores the "
+                 "order is reversed: a sign to check the market model against these outcomes." if cal["b"] < 0 else "")
     return (f"- Calibration on the logit scale the lifts are measured against, logit P(success | tried) = "
-            f"c + b·log score + δ·parts: c = {cal['c']:.3f}, b = {cal['b']:.3f} ({cal['how']}){where}.")
+            f"c + b·log score + δ·parts: c = {cal['c']:.3f}, b = {cal['b']:.3f} ({cal['how']}){where}.{reversed_}")
 
 
 def predicted_success(adjuster: OutcomeAdjuster | None, scale: dict, trials: pd.DataFrame) -> np.ndarray:

@@ -11,6 +11,7 @@ import pytest
 from model_copies import learning_service
 
 from recommender.model import artifact
+from recommender.outcomes.training import card_section
 from recommender.train import main as train_main
 
 V1 = "/api/v1"
@@ -80,6 +81,10 @@ def test_outcomes_retrain_and_move_only_where_the_evidence_is(loop):
     assert "Calibration on the logit scale" in card and "logistic mixed model over 28 market trials" in card
     seen = learned["params"]["calibration"]["log_prior_range"]  # the scores of the 28 trials, low to high
     assert seen[0] < seen[1] and f"fitted on scores {math.exp(seen[0]):.2f} to {math.exp(seen[1]):.2f}" in card
+    assert "order is reversed" not in card  # b > 0 here; a version whose outcomes reverse the score says so
+    reversed_ = {**learned, "params": {**learned["params"], "calibration": {**learned["params"]["calibration"],
+                                                                            "b": -0.4}}}
+    assert "b = -0.400" in card_section(reversed_, curves=False) and "order is reversed" in card_section(reversed_)
 
     after = {f: _ranking(client, a, f) for f in (sassuolo[0], civita, prato)}
     order = {f: [m["iso3"] for m in after[f]] for f in after}
