@@ -143,8 +143,8 @@ def fit_success_logit(success, log_prior, X, sector, national, local, part_sd: f
     a logistic mixed model, solved for its joint posterior mode (penalised likelihood) with
     b ~ N(``slope_prior``) (unbounded: b < 0 reverses the score), δ ~ N(0, ``part_sd``²) per sector
     and part, u ~ N(0, sd_n²) and v ~ N(0, sd_l²) (``effect_sd``). ``sector``, ``national`` and
-    ``local``: integer codes of each trial's sector, (sector, market) and (sector, locality, market) (0..n-1); ``X``: the trial's
-    parts, zero where they must not inform δ.
+    ``local``: integer codes of each trial's sector, (sector, market) and (sector, locality, market)
+    (0..n-1); ``X``: the trial's parts, zero where they must not inform δ.
 
     Why the effects: what the loop shows depends on what was sold before, so the markets tried
     most are the ones whose own effect turned out good; without u and v those successes would be
