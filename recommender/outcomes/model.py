@@ -167,7 +167,7 @@ class OutcomeModel:
         sectors = sorted(markets[C.SECTOR].unique())
         code = markets[C.SECTOR].map({s: i for i, s in enumerate(sectors)}).to_numpy()
         X = parts.fillna(0.0).to_numpy(float)
-        log_prior = np.log(np.clip(markets[C.PRIOR_SCORE].astype(float).to_numpy(), 1e-3, None))
+        log_prior = np.log(np.clip(markets[C.PRIOR_SCORE].astype(float).to_numpy(), shrinkage.PRIOR_FLOOR, None))
         c, b, delta = shrinkage.fit_success_logit(
             y, log_prior, X * (anonymous.to_numpy() & learns)[:, None], code,
             pd.factorize(markets[C.SECTOR].astype(str) + "|" + markets[C.MARKET].astype(str))[0],

@@ -41,7 +41,7 @@ class Lift:
     evidence: tuple[Evidence, ...]  # the cells it rests on, most specific first (empty: prior only)
 
 
-PRIOR_FLOOR = 1e-3  # a prior score is taken as at least this (as the calibration's fit does)
+PRIOR_FLOOR = shrinkage.PRIOR_FLOOR  # a prior score is taken as at least this, as in the fit
 
 
 class Cell(NamedTuple):

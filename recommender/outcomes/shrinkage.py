@@ -73,12 +73,13 @@ def fit_kappa(S, E, parent=1.0, default: float = 5.0, min_cells: int = 10) -> tu
     return float(np.exp(res.x)), f"marginal likelihood over {int(keep.sum())} cells"
 
 
+PRIOR_FLOOR = 1e-3  # a prior score is taken as at least this, in fitting and in serving (its log is finite)
 BETA_PRIOR_SD = 0.25  # β ~ Normal(1, 0.25²): "success proportional to the score" until hundreds of trials say otherwise
 
 
 def expected_success(a: float, beta: float, prior_score) -> np.ndarray:
     """P(success | tried) the calibrated prior expects of each trial: exp(a) · score^β."""
-    return np.exp(a) * np.clip(np.asarray(prior_score, float), 1e-3, None) ** beta
+    return np.exp(a) * np.clip(np.asarray(prior_score, float), PRIOR_FLOOR, None) ** beta
 
 
 def fit_scale(success, prior_score, min_trials: int = 20, beta_bounds: tuple[float, float] = (0.1, 3.0),
@@ -92,7 +93,7 @@ def fit_scale(success, prior_score, min_trials: int = 20, beta_bounds: tuple[flo
     ``success`` holds counts of successes (rows of equal prior pooled), 1 each if None.
     Returns (a, β, how)."""
     y = np.asarray(success, float)
-    s = np.log(np.clip(np.asarray(prior_score, float), 1e-3, None))
+    s = np.log(np.clip(np.asarray(prior_score, float), PRIOR_FLOOR, None))
     w = np.ones_like(y) if exposure is None else np.asarray(exposure, float)
     n = float(w.sum())
     if n < min_trials or y.sum() == 0:
