@@ -57,6 +57,7 @@ from recommender.outcomes import oracle
 from recommender.outcomes.impressions import locality
 from recommender.outcomes.model import CELL_COLUMNS, MARKET, OutcomeModel
 from recommender.outcomes.serving import OutcomeAdjuster
+from recommender.outcomes.shrinkage import PRIOR_FLOOR
 from recommender.outcomes.impressions import impression_market
 from recommender.outcomes.trials import REWEIGHED_PARTS, TRIAL_COLUMNS
 from recommender.recommend.profile import FirmProfile
@@ -154,7 +155,7 @@ def feature_limited_truth(recommender, units: list[dict], hidden: HiddenTruth) -
         for market, value in hidden.fixed[key].items():
             p = parts[market]
             rows.append({"unit": key, "sector": u["sector"], "market": market, "fixed": float(value),
-                         "log_score": float(np.log(max(p["score"], 1e-3))), **{c: p[c] for c in C.SCORE_PARTS}})
+                         "log_score": float(np.log(max(p["score"], PRIOR_FLOOR))), **{c: p[c] for c in C.SCORE_PARTS}})
     frame = pd.DataFrame(rows)
     features = ["log_score", *C.SCORE_PARTS]
     frame["projected"] = np.nan
