@@ -44,11 +44,13 @@ SHORT = ("recall@10", "graded_ndcg@10", "success@10")  # the oracle's and naive 
 PAIRED = ("recall@10", "graded_ndcg@10")  # the outcome model's gain as a share of the oracle's
 
 
-def table(runs: pd.DataFrame, explore: float, seeds: int, seconds: float, noise_scale: float = 1.0) -> str:
+def table(runs: pd.DataFrame, explore: float, seeds: int, seconds: float, n_units: int,
+          noise_scale: float = 1.0) -> str:
     """Markdown: the share of the gap closed per scenario and number of outcomes (mean ± 95% CI over
     the simulations), then the levels behind it."""
     noise = "" if noise_scale == 1.0 else f"the truth's noise scales x{noise_scale}, "
-    lines = [f"SIMULATION (not data): 31 district-sector units, {noise}exploration share {explore} while learning, "
+    lines = [f"SIMULATION (not data): {n_units} district-sector units (firms entered with the district's "
+             f"product), {noise}exploration share {explore} while learning, "
              f"evaluated without exploration; {seeds} simulations per scenario (each its own hidden truth and "
              f"firms), mean ± 95% CI over them; {seconds:.0f} s on this machine.", "",
              "Share of the gap between no learning and the truth closed by the outcome model (naive counter "
@@ -135,7 +137,7 @@ def main() -> int:
                                                                   checkpoints=checkpoints, random_state=seed,
                                                                   truth=_noise(s, args.noise_scale))).assign(seed=seed)
                       for s in (args.scenario or SCENARIOS) for seed in range(args.seeds)], ignore_index=True)
-    text = table(runs, args.explore, args.seeds, time.perf_counter() - t, args.noise_scale)
+    text = table(runs, args.explore, args.seeds, time.perf_counter() - t, len(units), args.noise_scale)
     print(text)
     if not args.no_write and not args.scenario and args.noise_scale == 1.0:
         (ROOT / "docs").mkdir(exist_ok=True)

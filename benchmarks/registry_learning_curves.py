@@ -97,7 +97,7 @@ def main() -> int:
                                                                                  random_state=seed)).assign(gamma=gamma)
                       for s in RS.SCENARIOS for gamma in (1.0, 0.0) for seed in range(args.seeds)], ignore_index=True)
     seconds = time.perf_counter() - t
-    text = [f"SIMULATION (not data): 31 district-sector units, registries of one Chamber, {args.seeds} simulations "
+    text = [f"SIMULATION (not data): {len(units)} district-sector units (firms entered with the district's product), registries of one Chamber, {args.seeds} simulations "
             f"per scenario and γ (each its own hidden truth and registries), mean ± 95% CI over them; "
             f"{seconds:.0f} s on this machine. Share of the gap between the prior (no registry) and the truth "
             "closed; the *Bayes oracle* knows how the truth and the firms' self-selection were made and sees the "

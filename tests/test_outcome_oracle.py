@@ -88,3 +88,18 @@ def test_the_feature_limited_oracle_counts_what_the_parts_cannot_say_as_noise(re
     rng = np.random.default_rng(0)
     _, limited = _limited_case(rec, lambda p, m: bumps.setdefault(m, float(rng.normal(0, 1))))
     assert limited.sigma_sector > 0.9 and limited.sigma_district < 0.6
+
+
+def test_a_simulated_firm_makes_its_districts_product_and_its_districts_reports_are_its_evidence(rec):
+    # the truth is made of the markets the district's reports name: entered by its division alone, a
+    # Prosecco winery got the division's stand-in class (spirits) and those reports were not its own
+    from recommender.outcomes.simulator import simulation_units
+    from recommender.validate import district_units
+    units = {u["district"] + "|" + u["division"]: u for u in simulation_units(rec, district_units())}
+    prosecco = units["Prosecco DOC (Veneto e Friuli Venezia Giulia)|11"]
+    assert prosecco["profile"].ateco.ateco_code == "11.02"
+    parts = rec.prior_parts(prosecco["profile"])
+    assert {m: parts[m]["evidence"] for m in ("USA", "DEU", "GBR")} == {"USA": 1.0, "DEU": 1.0, "GBR": 1.0}
+    for key, u in units.items():
+        parts = rec.prior_parts(u["profile"])
+        assert all(parts[m]["evidence"] == 1.0 for m in u["named"] if m in parts), key

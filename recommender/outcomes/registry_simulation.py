@@ -1,9 +1,9 @@
 """SIMULATION, not data: what the Chambers' registries teach, by number of registered firms,
 against the Bayes oracle. Nothing it produces is shipped or stored as data.
 
-- **Units and hidden truth**: those of :mod:`~recommender.outcomes.simulator` (the 31
-  district-sector units; ``q(u, m)``, the chance that a firm of unit u trying market m sells
-  there, in the scenarios ``aligned``, ``district_noise`` and ``disagree``; in ``disagree`` the
+- **Units and hidden truth**: those of :mod:`~recommender.outcomes.simulator` (the 49
+  district-sector units, firms entered with the unit's product; ``q(u, m)``, the chance that a
+  firm of unit u trying market m sells there, in the scenarios ``aligned``, ``district_noise`` and ``disagree``; in ``disagree`` the
   truth contradicts the public evidence and Italy's exports the prior is built on, so the
   registries disagree with the public evidence).
 - **Registries, self-selected**: a registered firm of unit u tried market m at some time with

@@ -4,10 +4,14 @@ No real outcomes exist yet, so the loop is evaluated on a simulator whose
 hidden truth is built from real data and whose behaviour has the biases
 the model must survive. Nothing it produces is shipped or stored as data.
 
-- **Units**: the 31 district-sector pairs of ``district_destinations``
-  (public reports naming where Italian districts sell). A simulated firm of
-  a unit is entered as the validation does (its ATECO division, province and
-  district), maturity level 4, the sector's default customer type.
+- **Units**: the district-sector pairs of ``district_destinations`` (49;
+  public reports naming where Italian districts sell). A simulated firm of a
+  unit is entered with the unit's product, as the validation scores it (the
+  ATECO class or sub-category of the district's reports, province and
+  district), maturity level 4, the product's default customer type. (Entered
+  by its division alone, a firm gets the division's largest class as a
+  stand-in: a Prosecco winery became a spirits maker, whose own district's
+  wine reports were not its evidence, while the truth below is made of them.)
 - **Hidden truth**: a firm of unit u that tries market m sells there with
   ``q(u, m) = logistic(b0 + b_named·[m named for u] + b_exports·z(log Italy's
   2022 exports of the sector to m) + σ_s·ε(sector, m) + σ_d·ε(u, m))``, ε
@@ -89,11 +93,13 @@ class SimulationConfig:
 
 
 def simulation_units(recommender, units: list[dict]) -> list[dict]:
-    """Units with a firm profile, the eligible markets and Italy's sector exports to each."""
+    """Units with a firm profile (the unit's product code, province and district), the eligible
+    markets and Italy's sector exports to each."""
     serving = recommender.serving
     out = []
     for u in units:
-        data = {"ateco": u["division"], "province": u["province"], "maturity_level": 4}
+        product = u["product"]
+        data = {"ateco": product.subcategory or product.ateco_class, "province": u["province"], "maturity_level": 4}
         if u.get("district_slug"):
             data["district"] = u["district_slug"]
         profile = FirmProfile.from_dict(data)
