@@ -114,6 +114,26 @@ def test_product_resolution_from_what_the_firm_types():
     assert product_for("01.21.00", "2025").demand_mix["household"] > 0.5
 
 
+def test_a_division_alone_takes_the_product_of_the_firms_district():
+    # a Prosecco district firm typing "11" makes wine, not the division's largest class (spirits)
+    wine = product_for("11", "2025", "prosecco-di-conegliano-valdobbiadene")
+    assert (wine.ateco_class, wine.family, wine.chosen_by, wine.from_division) == ("11.02", "wine", "district", True)
+    # without a district, the only district of the province that says (Treviso: the Prosecco one)
+    assert product_for("11", "2025", None, ("prosecco-di-conegliano-valdobbiadene",)).family == "wine"
+    # the class the district's reports are on among its family's (Sassuolo: 23.31 tiles, not 23.99)
+    assert product_for("23", "2025", "piastrelle-di-sassuolo").ateco_class == "23.31"
+    # eyewear is a sub-category in division 32
+    assert product_for("32", "2025", "occhialeria-di-belluno").family == "eyewear"
+    # the district's family is elsewhere but its reports name a class of this division (Vigevano's
+    # shoe machinery, 28.94)
+    assert product_for("28", "2025", "calzature-e-macchine-di-vigevano").ateco_class == "28.94"
+    # the Packaging Valley's family (machinery) is all of division 28; its reports say packaging machines
+    assert product_for("28", "2025", "packaging-valley-bologna").subcategory == "28.29.3"
+    # a district the table does not know: the division's largest class, as without one
+    assert product_for("28", "2025", "meccatronica-di-reggio-emilia").chosen_by == "division"
+    assert product_for("11", "2025", None, ()).chosen_by == "division"
+
+
 def test_rules_ban_alcohol_and_pork_with_their_source():
     assert {"SAU", "BRN", "PAK"} <= banned_markets("wine", "food")
     assert {"SAU", "CHN", "JPN"} <= banned_markets("pork_meat", "food")  # JPN, CHN: African swine fever

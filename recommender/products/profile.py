@@ -6,8 +6,11 @@ row of the code's edition. A class that holds two products (32.50: medical
 devices or eyewear) takes the one of the firm's district (its product family,
 ``curated/district_products.csv``) when the district, or the only district of
 the firm's province with a matching family, says which. A division alone
-("C32", "14") has no class: the division's largest class by HS codes stands
-in, flagged ``from_division`` so the page can ask for the class.
+("C32", "14") has no class: the largest class by HS codes of the district's
+product family stands in where the district says which in the same way (a
+firm of the Prosecco district giving "11" makes wine, not spirits), else the
+division's largest class; either is flagged ``from_division`` so the page can
+ask for the class.
 """
 
 from __future__ import annotations
@@ -116,10 +119,23 @@ def product_for(ateco_code: str, edition: str, district_slug: str | None = None,
     profiles = _profiles(data_dir)
     ed = _edition(edition)
     code = str(ateco_code)
-    if len(code) < 5:  # a division: its class with the most HS codes stands in
+    if len(code) < 5:  # a division: its class with the most HS codes stands in (of the district's product)
         classes = [r for (e, c, s), r in profiles.items() if e == ed and s is None and c[:2] == code[:2]]
         if not classes:
             return None
+        rows = [r for (e, c, s), r in profiles.items() if e == ed and c[:2] == code[:2]]  # sub-categories too
+        wanted = _district_family(district_slug, district_slugs_of_province, {r["family"] for r in rows})
+        reported = _reported_codes(district_slug or district_slugs_of_province, code[:2], data_dir)
+        if not district_slug and len(reported) > 1:  # the province's districts disagree
+            reported = {}
+        # the district's product family, else the class its reports are on (Prato: textiles, but
+        # its reports in division 14 are on 14.13 apparel); the reported class, else the largest
+        narrower = {r["family"] for r in rows} != {wanted}  # machinery is all of 28: says nothing
+        of_district = ([r for r in rows if r["family"] == wanted and narrower]
+                       or [r for r in rows if reported.get(_code(r))])
+        if of_district:
+            best = max(of_district, key=lambda r: (reported.get(_code(r), 0), int(r["hs6_count"]), _code(r)))
+            return _row_to_profile(best, from_division=True, chosen_by="district")
         best = max(classes, key=lambda r: (int(r["hs6_count"]), r["ateco_class"]))
         return _row_to_profile(best, from_division=True, chosen_by="division")
     cls = code[:5]
@@ -131,12 +147,35 @@ def product_for(ateco_code: str, edition: str, district_slug: str | None = None,
         if code.startswith(s):
             return _row_to_profile(r, chosen_by="subcategory")
     if subs:  # the class holds several products: the district says which
-        families = district_families()
-        wanted = families.get(district_slug) if district_slug else None
-        if wanted is None:
-            found = {families.get(s) for s in district_slugs_of_province} & {r["family"] for r in subs.values()}
-            wanted = found.pop() if len(found) == 1 else None
+        wanted = _district_family(district_slug, district_slugs_of_province, {r["family"] for r in subs.values()})
         for r in subs.values():
             if r["family"] == wanted:
                 return _row_to_profile(r, chosen_by="district")
     return _row_to_profile(base)
+
+
+def _code(r: dict) -> str:
+    """A product row's most specific ATECO code (its sub-category, else its class)."""
+    return r["subcategory"] if isinstance(r["subcategory"], str) and r["subcategory"] else r["ateco_class"]
+
+
+@lru_cache(maxsize=256)
+def _reported_codes(slugs: str | tuple[str, ...], division: str, data_dir=None) -> dict[str, int]:
+    """ATECO code -> rows of the public district reports (``district_destinations``) on the
+    districts ``slugs`` in ``division``."""
+    wanted = {slugs} if isinstance(slugs, str) else set(slugs)
+    d = load_table("district_destinations", data_dir)
+    mine = d["district_slugs"].fillna("").str.split(";").map(lambda s: bool(wanted & set(s)))
+    return d.loc[mine & (d["ateco_division"] == division), "ateco_class"].value_counts().to_dict()
+
+
+def _district_family(district_slug: str | None, district_slugs_of_province: tuple[str, ...],
+                     offered: set[str]) -> str | None:
+    """The product family the firm's district makes (``curated/district_products.csv``), or, without
+    a district, the one family among ``offered`` that the districts of its province make; None
+    where neither says."""
+    families = district_families()
+    if district_slug:
+        return families.get(district_slug)
+    found = {families.get(s) for s in district_slugs_of_province} & offered
+    return found.pop() if len(found) == 1 else None

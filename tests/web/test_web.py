@@ -379,3 +379,13 @@ def test_a_source_that_says_a_market_fell_is_shown_against_it(prato):
     page = text_of(prato.get(f"/firms/{firm_id}/recommendation").text)
     assert "Segnale contrario: la stessa fonte riporta un calo («il calo dell’Olanda»" in page
     assert "in calo, secondo la fonte" in page
+
+
+def test_a_firm_giving_only_its_division_gets_its_districts_product_and_is_told(prato):
+    firm_id = new_firm(prato, name="Cantina del Distretto", ateco="11", province="TV")
+    page = text_of(prato.get(f"/firms/{firm_id}/recommendation").text)
+    assert "vino (ATECO 11.02" in page
+    assert "si usa il prodotto del distretto; indicate la classe ATECO" in page
+    firm_id = new_firm(prato, name="Bevande Milanesi", ateco="11", province="MI")  # no district says which
+    page = text_of(prato.get(f"/firms/{firm_id}/recommendation").text)
+    assert "ATECO 11.01" in page and "indicate la classe ATECO per un consiglio sul prodotto." in page
