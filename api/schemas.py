@@ -118,7 +118,10 @@ class Recommendation(Schema):
     product = fields.Dict(metadata={"description": "the firm's product: ATECO class, product family, end use (UN BEC), "
                                                    "default customer type, finest ICIO sector (parts_sector) and the "
                                                    "harmonised sector of the forecast; each market's figures_for says "
-                                                   "which sector or product each part is measured on"})
+                                                   "which sector or product each part is measured on. from_division: "
+                                                   "only an ATECO division was given and a class stands in; chosen_by: "
+                                                   "class | subcategory | district (the firm's district said which "
+                                                   "product) | division (the division's largest class)"})
     maturity = fields.Dict()
     demand_weights = fields.Dict(keys=fields.String(), values=fields.Float())
     markets = fields.List(fields.Dict(), metadata={

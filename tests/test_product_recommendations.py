@@ -80,3 +80,14 @@ def test_product_evidence_is_cited(rec):
     usa = next(m for m in r["markets"] if m["iso3"] == "USA")
     assert usa["product_evidence"] and usa["product_evidence"][0]["source_url"].startswith("http")
     assert any("occhial" in reason.lower() for reason in usa["reasons"])
+
+
+def test_a_winery_giving_only_its_division_is_advised_as_the_districts_wineries(rec):
+    # "11" in the Prosecco district: the district's wine stands in, not the division's spirits
+    bare = recommend(rec, ateco="11", province="TV", district="prosecco-di-conegliano-valdobbiadene")
+    assert (bare["product"]["ateco_class"], bare["product"]["chosen_by"], bare["product"]["from_division"]) == (
+        "11.02", "district", True)
+    assert top(rec, ateco="11", province="TV", district="prosecco-di-conegliano-valdobbiadene") == top(
+        rec, ateco="11.02", province="TV", district="prosecco-di-conegliano-valdobbiadene")
+    usa = next(m for m in bare["markets"] if m["iso3"] == "USA")
+    assert usa["district_evidence"]  # the district's own reports are its evidence
