@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from recommender.data import load_table
+from recommender.district_evidence import destinations, own_rows
 
 CURATED = Path(__file__).resolve().parent.parent / "data" / "curated"
 DEMAND_OF_END_USE = {"consumption": "household", "intermediate": "intermediate", "capital": "investment"}
@@ -161,12 +162,12 @@ def _code(r: dict) -> str:
 
 @lru_cache(maxsize=256)
 def _reported_codes(slugs: str | tuple[str, ...], division: str, data_dir=None) -> dict[str, int]:
-    """ATECO code -> rows of the public district reports (``district_destinations``) on the
-    districts ``slugs`` in ``division``."""
-    wanted = {slugs} if isinstance(slugs, str) else set(slugs)
-    d = load_table("district_destinations", data_dir)
-    mine = d["district_slugs"].fillna("").str.split(";").map(lambda s: bool(wanted & set(s)))
-    return d.loc[mine & (d["ateco_division"] == division), "ateco_class"].value_counts().to_dict()
+    """ATECO code -> rows of the public district reports (``district_destinations``, as the ranking
+    reads them) on the districts ``slugs`` in ``division``."""
+    table = destinations(data_dir)
+    ids = {i for slug in ((slugs,) if isinstance(slugs, str) else slugs)
+           for i in own_rows(table, division, None, slug).index}
+    return table.loc[sorted(ids), "ateco_class"].value_counts().to_dict()
 
 
 def _district_family(district_slug: str | None, district_slugs_of_province: tuple[str, ...],
