@@ -6,11 +6,12 @@ row of the code's edition. A class that holds two products (32.50: medical
 devices or eyewear) takes the one of the firm's district (its product family,
 ``curated/district_products.csv``) when the district, or the only district of
 the firm's province with a matching family, says which. A division alone
-("C32", "14") has no class: the largest class by HS codes of the district's
-product family stands in where the district says which in the same way (a
-firm of the Prosecco district giving "11" makes wine, not spirits), else the
-division's largest class; either is flagged ``from_division`` so the page can
-ask for the class.
+("C32", "14") has no class: the district's product stands in where the
+district says which in the same way (its family, where narrower than the
+division, else the class its public reports are on; among several, the one
+the reports are on, else the largest by HS codes: a firm of the Prosecco
+district giving "11" makes wine, not spirits), else the division's largest
+class; either is flagged ``from_division`` so the page can ask for the class.
 """
 
 from __future__ import annotations
@@ -129,8 +130,8 @@ def product_for(ateco_code: str, edition: str, district_slug: str | None = None,
         reported = _reported_codes(district_slug or district_slugs_of_province, code[:2], data_dir)
         if not district_slug and len(reported) > 1:  # the province's districts disagree
             reported = {}
-        # the district's product family, else the class its reports are on (Prato: textiles, but
-        # its reports in division 14 are on 14.13 apparel); the reported class, else the largest
+        # the district's product family, else the class its reports are on (Vigevano: footwear, but
+        # its reports in division 28 are on 28.94 shoe machinery); the reported class, else the largest
         narrower = {r["family"] for r in rows} != {wanted}  # machinery is all of 28: says nothing
         of_district = ([r for r in rows if r["family"] == wanted and narrower]
                        or [r for r in rows if reported.get(_code(r))])
