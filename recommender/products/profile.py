@@ -122,19 +122,20 @@ def product_for(ateco_code: str, edition: str, district_slug: str | None = None,
     ed = _edition(edition)
     code = str(ateco_code)
     if len(code) < 5:  # a division: its class with the most HS codes stands in (of the district's product)
-        classes = [r for (e, c, s), r in profiles.items() if e == ed and s is None and c[:2] == code[:2]]
+        rows = {(c, s): r for (e, c, s), r in profiles.items() if e == ed and c[:2] == code[:2]}  # with subs
+        classes = [r for (_, s), r in rows.items() if s is None]
         if not classes:
             return None
-        rows = [r for (e, c, s), r in profiles.items() if e == ed and c[:2] == code[:2]]  # sub-categories too
-        wanted = _district_family(district_slug, district_slugs_of_province, {r["family"] for r in rows})
+        families = {r["family"] for r in rows.values()}
+        wanted = _district_family(district_slug, district_slugs_of_province, families)
         reported = _reported_codes(district_slug or district_slugs_of_province, code[:2], data_dir)
         if not district_slug and len(reported) > 1:  # the province's districts disagree
             reported = {}
         # the district's product family, else the class its reports are on (Vigevano: footwear, but
         # its reports in division 28 are on 28.94 shoe machinery); the reported class, else the largest
-        narrower = {r["family"] for r in rows} != {wanted}  # machinery is all of 28: says nothing
-        of_district = ([r for r in rows if r["family"] == wanted and narrower]
-                       or [r for r in rows if reported.get(_code(r))])
+        narrower = families != {wanted}  # machinery is all of 28: says nothing
+        of_district = ([r for r in rows.values() if r["family"] == wanted and narrower]
+                       or [r for r in rows.values() if reported.get(_code(r))])
         if of_district:
             best = max(of_district, key=lambda r: (reported.get(_code(r), 0), int(r["hs6_count"]), _code(r)))
             return _row_to_profile(best, from_division=True, chosen_by="district")
