@@ -10,8 +10,9 @@ the same noise all district-specific, truth contradicting the prior), with
 
 Prints the table, writes docs/outcome_learning_curves.md (the next trained
 model's card includes it) and the README block between the
-``outcomes:start/end`` markers. Takes about 6 minutes on 2 cores with ``--max-outcomes 10000`` and
-25 with the 100,000 checkpoint (5 simulations per scenario);
+``outcomes:start/end`` markers. Takes about 60 minutes on 2 cores with the 100,000 checkpoint and
+10 simulations per scenario, most of it past 10,000 outcomes (``--max-outcomes 10000``; 5 simulations
+left the 10,000 figure's interval over 20 points wide);
 ``--scenario`` runs one or a few scenarios and ``--noise-scale`` scales the truth's noise; both only print.
 
     .venv/bin/python benchmarks/outcome_learning_curves.py [--max-outcomes 100000] [--explore 0.1] [--scenario aligned] [--noise-scale 0.5]
@@ -121,7 +122,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--max-outcomes", type=int, default=CHECKPOINTS[-1])
     p.add_argument("--explore", type=float, default=0.1)
-    p.add_argument("--seeds", type=int, default=5, help="simulations per scenario (different truths and firms)")
+    p.add_argument("--seeds", type=int, default=10, help="simulations per scenario (different truths and firms)")
     p.add_argument("--scenario", action="append", choices=list(SCENARIOS),
                    help="run only this scenario (repeatable); the table is then printed, not written")
     p.add_argument("--noise-scale", type=float, default=1.0,
