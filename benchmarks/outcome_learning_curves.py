@@ -10,9 +10,8 @@ the same noise all district-specific, truth contradicting the prior), with
 
 Prints the table, writes docs/outcome_learning_curves.md (the next trained
 model's card includes it) and the README block between the
-``outcomes:start/end`` markers. Takes about 60 minutes on 2 cores with the 100,000 checkpoint and
-10 simulations per scenario, most of it past 10,000 outcomes (``--max-outcomes 10000``; 5 simulations
-left the 10,000 figure's interval over 20 points wide);
+``outcomes:start/end`` markers. Takes about 60 minutes on 2 cores with 10 simulations per scenario
+and the 100,000 checkpoint, most of it past 10,000 outcomes (``--max-outcomes 10000`` stops there);
 ``--scenario`` runs one or a few scenarios and ``--noise-scale`` scales the truth's noise; both only print.
 
     .venv/bin/python benchmarks/outcome_learning_curves.py [--max-outcomes 100000] [--explore 0.1] [--scenario aligned] [--noise-scale 0.5]
