@@ -81,14 +81,17 @@ class ProductProfile:
                 "model_sector": self.model_sector, "from_division": self.from_division, "chosen_by": self.chosen_by}
 
 
+def _text(v) -> str | None:
+    """A table cell's text, None where it is empty or missing (NaN)."""
+    return v if isinstance(v, str) and v else None
+
+
 def _row_to_profile(r: dict, **extra) -> ProductProfile:
-    def text(v):
-        return v if isinstance(v, str) and v else None
     return ProductProfile(
-        ateco_class=r["ateco_class"], edition=r["edition"], subcategory=text(r["subcategory"]), title_it=r["title_it"],
+        ateco_class=r["ateco_class"], edition=r["edition"], subcategory=_text(r["subcategory"]), title_it=r["title_it"],
         isic4=r["isic4"], isic4_title_en=r["isic4_title_en"], family=r["family"], family_name_it=r["family_name_it"],
         family_name_en=r["family_name_en"], family_group=r["family_group"], evidence_keys=tuple(r["evidence_keys"].split(";")),
-        hs_basis=r["hs_basis"], hs6_count=int(r["hs6_count"]), end_use=text(r["end_use"]),
+        hs_basis=r["hs_basis"], hs6_count=int(r["hs6_count"]), end_use=_text(r["end_use"]),
         end_use_shares=(("consumption", float(r["share_consumption"])),
                         ("intermediate", float(r["share_intermediate"])), ("capital", float(r["share_capital"]))),
         default_customer=r["default_customer"], icio_sector=r["icio_sector"], model_sector=r["model_sector"],
@@ -159,7 +162,7 @@ def product_for(ateco_code: str, edition: str, district_slug: str | None = None,
 
 def _code(r: dict) -> str:
     """A product row's most specific ATECO code (its sub-category, else its class)."""
-    return r["subcategory"] if isinstance(r["subcategory"], str) and r["subcategory"] else r["ateco_class"]
+    return _text(r["subcategory"]) or r["ateco_class"]
 
 
 @lru_cache(maxsize=256)
